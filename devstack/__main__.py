@@ -1,0 +1,97 @@
+"""``python3 -m devstack up|status|env|down|logs [NAME]``: the real stack on 127.0.0.1."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+
+from . import gitea, keycloak, paths, procs, service
+
+PARTS = ("keycloak", "gitea", "service")
+
+
+def stack_env(state: dict) -> dict[str, str]:
+    return {**keycloak.env(state), **gitea.env(state), **service.env(state)}
+
+
+def up(state: dict) -> None:
+    started = time.monotonic()
+    paths.ports(state)
+    paths.save_state(state)
+    before = {name for name in PARTS if procs.alive(state, name)}
+    try:
+        gitea.obtain()  # the long build first, so that Keycloak's wait is not wasted
+        keycloak.up(state)
+        gitea.up(state)
+        service.up(state, {**keycloak.env(state), **gitea.env(state)})
+    except BaseException:
+        for name in PARTS:
+            if name not in before:
+                procs.stop(state, name)
+        raise
+    procs.say(f"stack up in {time.monotonic() - started:.0f} s; `python3 -m devstack env` for its settings")
+
+
+def status(state: dict) -> int:
+    ready = {"keycloak": keycloak.ready, "gitea": gitea.ready, "service": service.ready}
+    worst = 0
+    for name in PARTS:
+        pid = procs.alive(state, name)
+        ok = pid is not None and ready[name](state)
+        worst = worst if ok else 1
+        print(f"{name:9} {'ready' if ok else 'running, not ready' if pid else 'stopped':20}"
+              f" {('pid ' + str(pid)) if pid else ''}")
+    return worst
+
+
+def down(state: dict) -> None:
+    for name in reversed(PARTS):
+        procs.stop(state, name)
+
+
+def logs(name: str, lines: int) -> None:
+    log = paths.LOGS / f"{name}.log"
+    if log.exists():
+        print("\n".join(log.read_text(errors="replace").splitlines()[-lines:]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python3 -m devstack", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("up", help="obtain what is missing, start, wait until ready (idempotent)")
+    sub.add_parser("status", help="what runs and what answers (exit 1 unless all are ready)")
+    sub.add_parser("env", help="KEY=value lines for eval")
+    sub.add_parser("down", help="stop every process devstack started")
+    lg = sub.add_parser("logs", help="the last lines of a part's log")
+    lg.add_argument("name", choices=PARTS)
+    lg.add_argument("-n", type=int, default=60)
+    args = parser.parse_args(argv)
+    state = paths.load_state()
+    try:
+        if args.command == "up":
+            up(state)
+        elif args.command == "status":
+            return status(state)
+        elif args.command == "env":
+            if not state.get("ports"):
+                print("devstack: not set up yet; run `python3 -m devstack up`", file=sys.stderr)
+                return 1
+            for key, value in stack_env(state).items():
+                print(f"{key}={shlex.quote(value)}")
+        elif args.command == "down":
+            down(state)
+        elif args.command == "logs":
+            logs(args.name, args.n)
+    except RuntimeError as e:
+        print(f"devstack: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("devstack: interrupted; what this command started was stopped", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
