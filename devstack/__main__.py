@@ -31,7 +31,9 @@ def up(state: dict) -> None:
             if name not in before:
                 procs.stop(state, name)
         raise
-    procs.say(f"stack up in {time.monotonic() - started:.0f} s; `python3 -m devstack env` for its settings")
+    procs.say(
+        f"stack up in {time.monotonic() - started:.0f} s; settings: `python3 -m devstack env`"
+    )
 
 
 def status(state: dict) -> int:
@@ -41,8 +43,10 @@ def status(state: dict) -> int:
         pid = procs.alive(state, name)
         ok = pid is not None and ready[name](state)
         worst = worst if ok else 1
-        print(f"{name:9} {'ready' if ok else 'running, not ready' if pid else 'stopped':20}"
-              f" {('pid ' + str(pid)) if pid else ''}")
+        print(
+            f"{name:9} {'ready' if ok else 'running, not ready' if pid else 'stopped':20}"
+            f" {('pid ' + str(pid)) if pid else ''}"
+        )
     return worst
 
 

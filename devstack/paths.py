@@ -72,5 +72,7 @@ def ports(state: dict) -> dict[str, int]:
             chosen[name] = int(env)
         elif name not in chosen:
             taken = set(chosen.values())
-            chosen[name] = preferred if preferred not in taken and port_free(preferred) else free_port()
+            chosen[name] = (
+                preferred if preferred not in taken and port_free(preferred) else free_port()
+            )
     return chosen

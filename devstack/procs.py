@@ -20,8 +20,15 @@ def say(msg: str) -> None:
     print(f"devstack: {msg}", file=sys.stderr, flush=True)
 
 
-def run(cmd: list[str], what: str, *, cwd: Path | None = None, env: dict | None = None,
-        log: Path | None = None, every: float = 20.0) -> str:
+def run(
+    cmd: list[str],
+    what: str,
+    *,
+    cwd: Path | None = None,
+    env: dict | None = None,
+    log: Path | None = None,
+    every: float = 20.0,
+) -> str:
     """Run a (possibly long) command, printing a progress line every ``every`` seconds."""
     log = log or paths.LOGS / "build.log"
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -50,7 +57,9 @@ def run(cmd: list[str], what: str, *, cwd: Path | None = None, env: dict | None 
 
 def _cmdline(pid: int) -> str:
     try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        return (
+            Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        )
     except OSError:
         return ""
 
@@ -68,11 +77,18 @@ def alive(state: dict, name: str) -> int | None:
 
 def start(state: dict, name: str, cmd: list[str], *, env: dict, cwd: Path, marker: str) -> int:
     paths.LOGS.mkdir(parents=True, exist_ok=True)
-    log = open(paths.LOGS / f"{name}.log", "ab")  # noqa: SIM115 - handed to the child
+    log = open(paths.LOGS / f"{name}.log", "ab")
     log.write(f"\n==== {time.ctime()} $ {' '.join(cmd)}\n".encode())
     log.flush()
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        cmd,
+        cwd=cwd,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     log.close()
     state.setdefault("procs", {})[name] = {"pid": proc.pid, "marker": marker}
     paths.save_state(state)
@@ -117,7 +133,9 @@ def wait_ready(name: str, ready: Callable[[], bool], state: dict, timeout: float
             raise RuntimeError(f"{name} exited while starting; see {paths.LOGS / (name + '.log')}")
         now = time.monotonic()
         if now - start_t > timeout:
-            raise RuntimeError(f"{name} not ready after {timeout:.0f} s; see {paths.LOGS / (name + '.log')}")
+            raise RuntimeError(
+                f"{name} not ready after {timeout:.0f} s; see {paths.LOGS / (name + '.log')}"
+            )
         if now - last > 15:
             say(f"waiting for {name} to be ready: {now - start_t:.0f} s")
             last = now

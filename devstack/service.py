@@ -35,14 +35,21 @@ def up(state: dict, stack_env: dict[str, str]) -> None:
     if procs.alive(state, "service") and ready(state):
         return
     if not available():
-        procs.say(f"notebook service skipped: {MODULE} is not importable by {python()} "
-                  "(create .venv and pip install -e . first)")
+        procs.say(
+            f"notebook service skipped: {MODULE} is not importable by {python()} "
+            "(create .venv and pip install -e . first)"
+        )
         return
-    env = dict(os.environ, **stack_env, EVN_SERVICE_BIND="127.0.0.1",
-               EVN_SERVICE_PORT=str(state["ports"]["service"]))
+    env = dict(
+        os.environ,
+        **stack_env,
+        EVN_SERVICE_BIND="127.0.0.1",
+        EVN_SERVICE_PORT=str(state["ports"]["service"]),
+    )
     procs.say(f"starting the notebook service on 127.0.0.1:{state['ports']['service']}")
-    procs.start(state, "service", [str(python()), "-m", MODULE], env=env, cwd=paths.STATE,
-                marker=MODULE)
+    procs.start(
+        state, "service", [str(python()), "-m", MODULE], env=env, cwd=paths.STATE, marker=MODULE
+    )
     procs.wait_ready("service", lambda: ready(state), state, timeout=60)
 
 

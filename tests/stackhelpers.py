@@ -1,0 +1,78 @@
+"""Helpers for tests against the real stack: Keycloak grants and login, Gitea's API."""
+
+from __future__ import annotations
+
+import html
+import re
+import urllib.parse
+from http.cookiejar import DefaultCookiePolicy
+
+import requests
+
+
+class LoopbackCookiePolicy(DefaultCookiePolicy):
+    """Keycloak marks its cookies Secure even on http; a browser still sends them to 127.0.0.1."""
+
+    def return_ok_secure(self, cookie, request):  # type: ignore[no-untyped-def]
+        host = urllib.parse.urlsplit(request.get_full_url()).hostname
+        return host in ("127.0.0.1", "localhost") or super().return_ok_secure(cookie, request)
+
+
+def browser_session() -> requests.Session:
+    s = requests.Session()
+    s.cookies = requests.cookies.RequestsCookieJar(policy=LoopbackCookiePolicy())
+    return s
+
+
+def token_endpoint(stack: dict) -> str:
+    return stack["EVN_ISSUER_URL"] + "/protocol/openid-connect/token"
+
+
+def password_grant(
+    stack: dict, user: str | None = None, password: str | None = None, scope: str = "openid"
+) -> dict:
+    """Tokens for a user through the test-only client (direct access grant)."""
+    r = requests.post(
+        token_endpoint(stack),
+        timeout=30,
+        data={
+            "grant_type": "password",
+            "client_id": stack["EVN_TEST_CLIENT_ID"],
+            "username": user or stack["EVN_DEMO_USER"],
+            "password": password or stack["EVN_DEMO_PASSWORD"],
+            "scope": scope,
+        },
+    )
+    r.raise_for_status()
+    return r.json()
+
+
+def submit_login_form(
+    session: requests.Session, authorize_url: str, user: str, password: str
+) -> str:
+    """Open Keycloak's login page, post the credentials, return the redirect (with code, state)."""
+    page = session.get(authorize_url, timeout=30)
+    page.raise_for_status()
+    m = re.search(r'<form[^>]*id="kc-form-login"[^>]*action="([^"]+)"', page.text)
+    if not m:
+        raise AssertionError(f"no login form at {authorize_url}: {page.text[:300]}")
+    r = session.post(
+        html.unescape(m.group(1)),
+        data={"username": user, "password": password},
+        allow_redirects=False,
+        timeout=30,
+    )
+    if r.status_code != 302:
+        raise AssertionError(f"login answered {r.status_code}: {r.text[:300]}")
+    return r.headers["Location"]
+
+
+def gitea(stack: dict, method: str, path: str, *, admin: bool = False, **kw) -> requests.Response:
+    token = stack["EVN_GITEA_ADMIN_TOKEN" if admin else "EVN_GITEA_TOKEN"]
+    return requests.request(
+        method,
+        stack["EVN_GITEA_URL"] + "/api/v1" + path,
+        timeout=60,
+        headers={"Authorization": f"token {token}"},
+        **kw,
+    )
