@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Make the development environment on a fresh machine, or bring it up to date (quick when warm):
+# .venv with the package installed editable (test + dev extras, labextension built) and, with
+# --browser, Debian's Chromium for the UI tests. Used by .ci/run and scripts/demo.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+say() { echo "bootstrap: $*" >&2; }
+
+if [ "${1:-}" = "--browser" ] && [ ! -x /usr/bin/chromium ]; then
+  say "installing Debian's Chromium (about 30 s)"
+  if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
+  $sudo apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q chromium >/dev/null
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  say "creating .venv"
+  python3 -m venv .venv
+fi
+stamp=.venv/.evn-installed
+want=$(cat pyproject.toml package.json | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  say "installing the package and its test + dev dependencies into .venv (a few minutes cold)"
+  .venv/bin/pip install -q -U pip
+  .venv/bin/pip install -q 'jupyterlab>=4.0,<5'
+  .venv/bin/pip install -q -e '.[test,dev]'
+  echo "$want" >"$stamp"
+fi
+say "building the labextension"
+(source .venv/bin/activate && jlpm install >/dev/null && jlpm build >/dev/null)
+say "ready: source .venv/bin/activate"
