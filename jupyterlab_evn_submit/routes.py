@@ -1,19 +1,316 @@
-"""HTTP routes of the server extension, all under ``{base_url}evn-submit/``."""
+"""HTTP routes of the server extension, all under ``{base_url}evn-submit/``.
 
-from jupyter_server.base.handlers import APIHandler
+Thin handlers: read the request, call one method of ``ArchiveActions`` (``settings["evn_submit"]``),
+finish. Every verb is ``@web.authenticated`` and ``@authorized``; every state change is a POST, so
+jupyter_server checks its XSRF token. Errors leave through ``errors.to_http_error`` only.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
 
+from .actions import ArchiveActions
+from .client import ServiceClient
+from .config import EvnSubmitConfig
+from .errors import BadRequest, EvnSubmitError, to_http_error
+from .oidc import OidcClient
+from .tokens import TokenManager
+from .tokenstore import TokenStore
 
-class StatusHandler(APIHandler):
+T = TypeVar("T")
+AUTH_RESOURCE = "evn-submit"
+MESSAGE_SOURCE = "jupyterlab-evn-submit"
+
+
+class EvnHandler(APIHandler):
+    auth_resource = AUTH_RESOURCE
+
+    @property
+    def actions(self) -> ArchiveActions:
+        return self.settings["evn_submit"]
+
+    @property
+    def jupyter_user(self) -> str:
+        return str(getattr(self.current_user, "username", self.current_user))
+
+    async def call(self, work: Callable[[], Awaitable[T]]) -> T:
+        """Run one action; its typed errors become HTTP answers here and nowhere else."""
+        try:
+            return await work()
+        except EvnSubmitError as e:
+            raise to_http_error(e) from e
+
+    def body(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.request.body or b"{}")
+        except ValueError as e:
+            raise to_http_error(BadRequest("The request body is not JSON.")) from e
+        if not isinstance(data, dict):
+            raise to_http_error(BadRequest("The request body must be a JSON object."))
+        return data
+
+    def redirect_uri(self) -> str:
+        base = self.settings["base_url"]
+        path = url_path_join(base, "evn-submit", "callback")
+        return f"{self.request.protocol}://{self.request.host}{path}"
+
+
+class StatusHandler(EvnHandler):
     @web.authenticated
-    def get(self) -> None:
+    @authorized
+    async def get(self) -> None:
+        self.finish(await self.call(self.actions.status))
+
+
+class LoginHandler(EvnHandler):
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        url = await self.call(
+            lambda: self.actions.tokens.start_browser_login(self.jupyter_user, self.redirect_uri())
+        )
+        self.finish({"authorize_url": url})
+
+
+class CallbackHandler(JupyterHandler):
+    """The popup lands here from Keycloak: finish the login, tell the opener, close."""
+
+    auth_resource = AUTH_RESOURCE
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        actions: ArchiveActions = self.settings["evn_submit"]
+        user = str(getattr(self.current_user, "username", self.current_user))
+        ok, message = False, ""
+        error = self.get_argument("error", "")
+        try:
+            if error:
+                # still consume the state, so it cannot be used afterwards
+                actions.tokens.discard_login(self.get_argument("state", ""))
+                detail = self.get_argument("error_description", error)
+                message = (
+                    "The login was cancelled."
+                    if error == "access_denied"
+                    else f"The login service reported: {detail}"
+                )
+            else:
+                who = await actions.tokens.finish_browser_login(
+                    user, self.get_argument("state", ""), self.get_argument("code", "")
+                )
+                ok, message = True, f"Logged in to the EVN archive as {who['username']}."
+        except EvnSubmitError as e:
+            message = e.message
+            self.set_status(e.status)
+        origin = f"{self.request.protocol}://{self.request.host}"
+        payload = {"source": MESSAGE_SOURCE, "type": "login", "ok": ok, "message": message}
+        self.set_header("Cache-Control", "no-store")
+        self.set_header("Referrer-Policy", "no-referrer")
+        self.finish(_callback_page(payload, origin))
+
+
+def _script_json(value: Any) -> str:
+    """JSON that is safe inside a <script> element."""
+    return (
+        json.dumps(value)
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
+def _callback_page(payload: dict[str, Any], origin: str) -> str:
+    from html import escape
+
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>EVN archive login</title></head>
+<body><p id="evn-login-message">{escape(payload["message"])}</p>
+<p>You can close this window.</p>
+<script>
+(function () {{
+  var message = {_script_json(payload)};
+  var origin = {_script_json(origin)};
+  if (window.opener && !window.opener.closed) {{
+    window.opener.postMessage(message, origin);
+    window.close();
+  }}
+}})();
+</script></body></html>
+"""
+
+
+class DeviceStartHandler(EvnHandler):
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        self.finish(
+            await self.call(lambda: self.actions.tokens.start_device_login(self.jupyter_user))
+        )
+
+
+class DevicePollHandler(EvnHandler):
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        device_id = str(self.body().get("device_id") or "")
+        self.finish(
+            await self.call(
+                lambda: self.actions.tokens.poll_device_login(self.jupyter_user, device_id)
+            )
+        )
+
+
+class LogoutHandler(EvnHandler):
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        await self.call(lambda: self.actions.tokens.logout())
         self.finish({"logged_in": False})
 
 
-def setup_route_handlers(server_app) -> None:  # type: ignore[no-untyped-def]
+class PreviewHandler(EvnHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        budget = self.get_argument("output_budget", "")
+        try:
+            budget_bytes = int(budget) if budget else None
+        except ValueError as e:
+            raise to_http_error(BadRequest("output_budget must be a number of bytes.")) from e
+        self.finish(
+            await self.call(
+                lambda: self.actions.preview(
+                    self.get_argument("path", ""),
+                    self.get_argument("output_policy", "keep"),
+                    budget_bytes,
+                )
+            )
+        )
+
+
+class SubmitHandler(EvnHandler):
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body = self.body()
+        answer = await self.call(lambda: self.actions.submit(body))
+        self.set_status(201 if answer.get("created", True) else 200)
+        self.finish(answer)
+
+
+class SubmissionsHandler(EvnHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.finish(await self.call(self.actions.submissions))
+
+
+class ExperimentNotebooksHandler(EvnHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, experiment: str) -> None:
+        self.finish(await self.call(lambda: self.actions.experiment_notebooks(experiment)))
+
+
+class VersionsHandler(EvnHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, experiment: str, owner: str, name: str) -> None:
+        self.finish(await self.call(lambda: self.actions.versions(experiment, owner, name)))
+
+
+class OpenCopyHandler(EvnHandler):
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body = self.body()
+        self.finish(await self.call(lambda: self.actions.open_copy(body)))
+
+
+SEGMENT = r"([^/]+)"
+
+#: (path under evn-submit/, handler): docs/architecture.md lists the same routes
+ROUTES: list[tuple[str, type[JupyterHandler]]] = [
+    ("status", StatusHandler),
+    ("login", LoginHandler),
+    ("callback", CallbackHandler),
+    ("device", DeviceStartHandler),
+    ("device/poll", DevicePollHandler),
+    ("logout", LogoutHandler),
+    ("preview", PreviewHandler),
+    ("submit", SubmitHandler),
+    ("submissions", SubmissionsHandler),
+    (f"experiments/{SEGMENT}/notebooks", ExperimentNotebooksHandler),
+    (f"experiments/{SEGMENT}/notebooks/{SEGMENT}/{SEGMENT}/versions", VersionsHandler),
+    ("open-copy", OpenCopyHandler),
+]
+
+
+def build_actions(server_app: Any, log: logging.Logger) -> ArchiveActions:
+    """Wire configuration, token store, token manager and service client. No network."""
+    from . import __version__
+
+    config = EvnSubmitConfig(parent=server_app)
+    tokens: TokenManager | None = None
+    client: ServiceClient | None = None
+    try:
+        if config.issuer_url and config.client_id:
+            store = TokenStore(config.store_path, config.token_keys, log)
+            if config.token_keys:
+                store._keys()  # a malformed key is a configuration error, found now
+            oidc = OidcClient(
+                config.issuer_url,
+                config.client_id,
+                config.scopes,
+                client_secret=config.client_secret,
+                timeout=config.http_timeout,
+                verify=config.tls_verify,
+                log=log,
+            )
+            tokens = TokenManager(
+                oidc,
+                store,
+                login_timeout=config.login_timeout,
+                bootstrap_env=config.bootstrap_token_env,
+                log=log,
+            )
+        else:
+            log.warning("EVN archive: EVN_ISSUER_URL is not set; login is disabled")
+        if config.service_url:
+            client = ServiceClient(
+                config.service_url, timeout=config.http_timeout, verify=config.tls_verify, log=log
+            )
+        else:
+            log.warning("EVN archive: EVN_SERVICE_URL is not set; submission is disabled")
+    except Exception as e:  # a bad configuration must not stop the Jupyter server
+        log.error("EVN archive: the extension's configuration is not valid: %s", e)
+        tokens, client = None, None
+    return ArchiveActions(
+        config,
+        tokens,
+        client,
+        server_app.contents_manager,
+        getattr(server_app, "kernel_spec_manager", None),
+        tool_version=__version__,
+        log=log,
+    )
+
+
+def setup_route_handlers(server_app: Any) -> None:
     web_app = server_app.web_app
     base_url = web_app.settings["base_url"]
+    web_app.settings["evn_submit"] = build_actions(server_app, server_app.log)
     web_app.add_handlers(
-        ".*$", [(url_path_join(base_url, "evn-submit", "status"), StatusHandler)]
+        ".*$",
+        [(url_path_join(base_url, "evn-submit", path), handler) for path, handler in ROUTES],
     )

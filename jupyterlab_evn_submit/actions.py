@@ -1,0 +1,248 @@
+"""What the routes do, one method per route: read the notebook through the contents manager,
+prepare it, get a token, call the notebook service, save a copy. No request handling here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import posixpath
+import re
+import time
+from typing import Any
+
+import anyio.to_thread
+from jupyter_server.utils import ensure_async
+from tornado import web
+
+from . import prepare as prep
+from .client import ServiceClient
+from .config import EvnSubmitConfig
+from .errors import BadRequest, ConfigurationError, NotebookNotFound
+from .tokens import TokenManager
+
+EXPERIMENT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+NAME_RE = re.compile(r"^[A-Za-z0-9_@+-][A-Za-z0-9._@+ -]{0,199}$")
+KEY_RE = re.compile(r"^[A-Za-z0-9._:-]{8,200}$")
+COPY_DIR = "evn-archive"
+HEALTH_TTL = 10.0
+
+
+def check_experiment(code: str) -> str:
+    if not isinstance(code, str) or not EXPERIMENT_RE.match(code):
+        raise BadRequest(
+            f"{code!r} is not an EVN experiment code (letters and digits, e.g. EG078B)."
+        )
+    return code.upper()
+
+
+def check_name(value: str, what: str) -> str:
+    if not isinstance(value, str) or not NAME_RE.match(value) or ".." in value:
+        raise BadRequest(f"{value!r} is not a valid {what}.")
+    return value
+
+
+class ArchiveActions:
+    def __init__(
+        self,
+        config: EvnSubmitConfig,
+        tokens: TokenManager | None,
+        client: ServiceClient | None,
+        contents_manager: Any,
+        kernel_spec_manager: Any = None,
+        *,
+        tool_version: str = "dev",
+        log: logging.Logger | None = None,
+    ) -> None:
+        self.config = config
+        self._tokens = tokens
+        self._client = client
+        self.cm = contents_manager
+        self.ksm = kernel_spec_manager
+        self.tool_version = tool_version
+        self.log = log or logging.getLogger(__name__)
+        self._health: tuple[float, bool] | None = None
+        self._copy_lock = asyncio.Lock()
+
+    @property
+    def tokens(self) -> TokenManager:
+        if self._tokens is None:
+            raise ConfigurationError()
+        return self._tokens
+
+    @property
+    def client(self) -> ServiceClient:
+        if self._client is None:
+            raise ConfigurationError()
+        return self._client
+
+    # --- status ----------------------------------------------------------------------------
+
+    async def status(self) -> dict[str, Any]:
+        login: dict[str, Any] = {"logged_in": False, "user": None, "message": None}
+        if self._tokens is not None:
+            login = await self._tokens.status()
+        return login | {
+            "issuer": self.config.issuer_url or None,
+            "configured": self._tokens is not None and self._client is not None,
+            "service": {
+                "url": self.config.service_url or None,
+                "reachable": await self._reachable(),
+            },
+        }
+
+    async def _reachable(self) -> bool:
+        if self._client is None:
+            return False
+        now = time.monotonic()
+        if self._health and now - self._health[0] < HEALTH_TTL:
+            return self._health[1]
+        ok = await self._client.health()
+        self._health = (time.monotonic(), ok)
+        return ok
+
+    # --- reading and preparing -------------------------------------------------------------
+
+    async def _read(self, path: str) -> str:
+        if not isinstance(path, str) or not path.endswith(".ipynb"):
+            raise BadRequest("Choose a notebook (.ipynb) to submit.")
+        try:
+            model = await ensure_async(self.cm.get(path, content=True, type="file", format="text"))
+        except web.HTTPError as e:
+            if e.status_code == 404:
+                raise NotebookNotFound(f"{path} was not found. Save it first.") from e
+            raise BadRequest(f"{path} cannot be read: {e.log_message}") from e
+        return str(model["content"])
+
+    async def _prepare(
+        self, path: str, policy: str, budget: int | None, *, enforce_limit: bool
+    ) -> prep.PreparedNotebook:
+        text = await self._read(path)
+        return await anyio.to_thread.run_sync(
+            lambda: prep.prepare(
+                text,
+                policy,
+                self.config.output_budget if budget is None else budget,
+                self.config.max_notebook_bytes,
+                enforce_limit=enforce_limit,
+            )
+        )
+
+    async def preview(self, path: str, policy: str, budget: int | None) -> dict[str, Any]:
+        prepared = await self._prepare(path, policy, budget, enforce_limit=False)
+        return {
+            "size": prepared.size,
+            "original_size": prepared.original_size,
+            "stripped_outputs": prepared.stripped_outputs,
+            "limit": self.config.max_notebook_bytes,
+        }
+
+    async def _environment(self, nb: Any) -> dict[str, Any] | None:
+        name = (nb.metadata.get("kernelspec") or {}).get("name")
+        if not name or self.ksm is None:
+            return None
+        try:
+            spec = await ensure_async(self.ksm.get_kernel_spec(name))
+        except Exception as e:  # no such kernel here: provenance without packages
+            self.log.info("EVN archive: kernel %s not found for provenance: %s", name, e)
+            return None
+        python = prep.kernel_python(list(spec.argv))
+        if python is None:
+            return None
+        return await anyio.to_thread.run_sync(prep.probe_python, python)
+
+    # --- submit ----------------------------------------------------------------------------
+
+    async def submit(self, request: dict[str, Any]) -> dict[str, Any]:
+        experiment = check_experiment(request.get("experiment", ""))
+        metadata = request.get("metadata")
+        if not isinstance(metadata, dict) or not str(metadata.get("title", "")).strip():
+            raise BadRequest("Give the notebook a title before submitting.")
+        policy = str(request.get("output_policy") or "keep")
+        budget = request.get("output_budget")
+        if budget is not None and not isinstance(budget, int):
+            raise BadRequest("output_budget must be a number of bytes.")
+        name = request.get("name")
+        if name is not None:
+            check_name(name, "notebook name")
+        message = str(request.get("message") or "")
+        key = request.get("idempotency_key")
+        if key is not None and (not isinstance(key, str) or not KEY_RE.match(key)):
+            raise BadRequest("idempotency_key must be 8-200 letters, digits or ._:-")
+
+        # everything local first: a notebook that cannot be sent never costs a network call
+        prepared = await self._prepare(request.get("path", ""), policy, budget, enforce_limit=True)
+        environment = await self._environment(prepared.notebook)
+        provenance = prep.provenance(
+            prepared.notebook,
+            environment=environment,
+            tool_version=self.tool_version,
+            output_policy=policy,
+            stripped_outputs=prepared.stripped_outputs,
+        )
+        head = {"metadata": metadata, "message": message, "provenance": provenance}
+        if name is not None:
+            head["name"] = name
+        body = await anyio.to_thread.run_sync(_body, prepared.body, head)
+        if key is None:
+            key = "auto-" + hashlib.sha256(experiment.encode() + b"\0" + body).hexdigest()[:48]
+        tokens, client = self.tokens, self.client
+        return await tokens.with_token(lambda tok: client.submit(experiment, body, key, tok))
+
+    # --- browse ----------------------------------------------------------------------------
+
+    async def submissions(self) -> dict[str, Any]:
+        client = self.client
+        return await self.tokens.with_token(client.my_submissions)
+
+    async def experiment_notebooks(self, experiment: str) -> dict[str, Any]:
+        return await self.client.experiment_notebooks(check_experiment(experiment))
+
+    async def versions(self, experiment: str, owner: str, name: str) -> dict[str, Any]:
+        return await self.client.versions(
+            check_experiment(experiment), check_name(owner, "owner"), check_name(name, "name")
+        )
+
+    # --- open a copy -----------------------------------------------------------------------
+
+    async def open_copy(self, request: dict[str, Any]) -> dict[str, Any]:
+        experiment = check_experiment(request.get("experiment", ""))
+        owner = check_name(request.get("owner", ""), "owner")
+        name = check_name(request.get("name", ""), "notebook name")
+        version = request.get("version")
+        if version is not None and (not isinstance(version, int) or version < 1):
+            raise BadRequest("version must be a positive number.")
+        answer = await self.client.notebook(experiment, owner, name, version)
+        nb = await anyio.to_thread.run_sync(
+            lambda: prep.parse_notebook(json.dumps(answer.get("notebook")))
+        )
+        stem = name[: -len(".ipynb")] if name.endswith(".ipynb") else name
+        stem = f"{stem}-v{answer.get('version') or version or 'latest'}"
+        folder = f"{COPY_DIR}/{experiment}"
+        async with self._copy_lock:  # two copies at once must not pick the same fresh name
+            await self._ensure_dir(COPY_DIR)
+            await self._ensure_dir(folder)
+            path = await self._fresh_path(folder, stem)
+            model = {"type": "notebook", "format": "json", "content": nb}
+            await ensure_async(self.cm.save(model, path))
+        self.log.info("EVN archive: saved a copy of %s/%s/%s at %s", experiment, owner, name, path)
+        return {"path": path}
+
+    async def _ensure_dir(self, path: str) -> None:
+        if not await ensure_async(self.cm.dir_exists(path)):
+            await ensure_async(self.cm.save({"type": "directory"}, path))
+
+    async def _fresh_path(self, folder: str, stem: str) -> str:
+        for i in range(10_000):
+            candidate = posixpath.join(folder, f"{stem}.ipynb" if i == 0 else f"{stem}-{i}.ipynb")
+            if not await ensure_async(self.cm.exists(candidate)):
+                return candidate
+        raise BadRequest(f"Too many copies of {stem} in {folder}; tidy it up first.")
+
+
+def _body(notebook: bytes, head: dict[str, Any]) -> bytes:
+    """``{"notebook": …, **head}`` without re-encoding the (possibly huge) notebook."""
+    rest = json.dumps(head, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return b'{"notebook":' + notebook + b"," + rest[1:]

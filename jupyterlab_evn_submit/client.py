@@ -1,0 +1,184 @@
+"""Async client of the EVN notebook service (API v1). Knows nothing of Tornado handlers.
+
+``requests`` runs in a worker thread (``anyio.to_thread``), so a 50 MB upload never blocks the
+event loop. Every call goes through ``_fetch``, which logs the URL without its query and turns
+failures into the typed errors of ``errors.py``. Only idempotent calls are retried: GETs, and the
+submission, which carries an ``Idempotency-Key`` so the service answers a replay with the first
+result instead of a second commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+from urllib.parse import quote
+
+import anyio
+import anyio.to_thread
+import requests
+
+from .errors import EvnSubmitError, ServiceError, ServiceTimeout, ServiceUnavailable
+from .oidc import log_url
+
+RETRY_STATUSES = frozenset({502, 503, 504})
+
+
+def _seg(value: str) -> str:
+    return quote(str(value), safe="")
+
+
+class ServiceClient:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = 30.0,
+        verify: bool | str = True,
+        retries: int = 2,
+        backoff: float = 0.5,
+        log: logging.Logger | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.api = self.base_url + "/api/v1"
+        self.timeout = timeout
+        self.verify = verify
+        self.retries = retries
+        self.backoff = backoff
+        self.log = log or logging.getLogger(__name__)
+        self._local = threading.local()
+
+    def _session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            session.verify = self.verify
+            self._local.session = session
+        return session
+
+    def _fetch_blocking(
+        self, method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float
+    ) -> requests.Response:
+        start = time.monotonic()
+        try:
+            r = self._session().request(
+                method, url, headers=headers, data=body, timeout=timeout, verify=self.verify
+            )
+        except requests.Timeout as e:
+            self.log.warning("EVN archive: %s %s timed out", method, log_url(url))
+            raise ServiceTimeout() from e
+        except requests.RequestException as e:
+            self.log.warning("EVN archive: %s %s failed: %s", method, log_url(url), e)
+            raise ServiceUnavailable() from e
+        self.log.debug(
+            "EVN archive: %s %s -> %s (%.2f s)",
+            method,
+            log_url(url),
+            r.status_code,
+            time.monotonic() - start,
+        )
+        return r
+
+    async def _fetch(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
+        idempotent: bool | None = None,
+        limit: float | None = None,
+    ) -> Any:
+        url = self.api + path
+        if params:
+            url += "?" + "&".join(f"{_seg(k)}={_seg(v)}" for k, v in params.items())
+        all_headers = {"Accept": "application/json"} | (headers or {})
+        if body is not None:
+            all_headers["Content-Type"] = "application/json"
+        if token:
+            all_headers["Authorization"] = f"Bearer {token}"
+        retry = method == "GET" if idempotent is None else idempotent
+        attempts = 1 + (self.retries if retry else 0)
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
+            try:
+                r = await anyio.to_thread.run_sync(
+                    self._fetch_blocking,
+                    method,
+                    url,
+                    all_headers,
+                    body,
+                    limit or self.timeout,
+                )
+            except (ServiceUnavailable, ServiceTimeout):
+                if last:
+                    raise
+            else:
+                if r.status_code < 400:
+                    return _json(r)
+                if last or r.status_code not in RETRY_STATUSES:
+                    raise ServiceError(r.status_code, _message(r))
+            await anyio.sleep(self.backoff * 2**attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # --- API v1 ----------------------------------------------------------------------------
+
+    async def health(self, limit: float = 3.0) -> bool:
+        """Whether the service answers its health check within ``limit`` seconds."""
+        try:
+            answer = await self._fetch("GET", "/health", idempotent=False, limit=limit)
+        except EvnSubmitError:
+            return False
+        return isinstance(answer, dict) and answer.get("status") == "ok"
+
+    async def submit(
+        self, experiment: str, body: bytes, idempotency_key: str, token: str
+    ) -> dict[str, Any]:
+        return dict(
+            await self._fetch(
+                "POST",
+                f"/experiments/{_seg(experiment)}/notebooks",
+                token=token,
+                body=body,
+                headers={"Idempotency-Key": idempotency_key},
+                idempotent=True,  # the key makes a replay safe
+                limit=max(self.timeout, 120.0),
+            )
+        )
+
+    async def my_submissions(self, token: str) -> dict[str, Any]:
+        return dict(await self._fetch("GET", "/me/submissions", token=token))
+
+    async def experiment_notebooks(self, experiment: str) -> dict[str, Any]:
+        return dict(await self._fetch("GET", f"/experiments/{_seg(experiment)}/notebooks"))
+
+    async def notebook(
+        self, experiment: str, owner: str, name: str, version: int | None = None
+    ) -> dict[str, Any]:
+        params = {"version": str(version)} if version is not None else None
+        path = f"/experiments/{_seg(experiment)}/notebooks/{_seg(owner)}/{_seg(name)}"
+        return dict(await self._fetch("GET", path, params=params))
+
+    async def versions(self, experiment: str, owner: str, name: str) -> dict[str, Any]:
+        path = f"/experiments/{_seg(experiment)}/notebooks/{_seg(owner)}/{_seg(name)}/versions"
+        return dict(await self._fetch("GET", path))
+
+
+def _json(r: requests.Response) -> Any:
+    try:
+        return r.json()
+    except ValueError as e:
+        raise ServiceError(502, "The EVN notebook archive sent an unreadable answer.") from e
+
+
+def _message(r: requests.Response) -> str | None:
+    try:
+        body = r.json()
+    except ValueError:
+        return None
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        return str(body["message"])
+    return None

@@ -1,0 +1,174 @@
+"""Typed errors of the server extension, and the one place that maps them to HTTP answers.
+
+The OIDC client, the token manager, notebook preparation and the notebook-service client raise
+these exceptions; they know nothing of Tornado. ``to_http_error`` turns any of them into a
+``tornado.web.HTTPError`` whose ``log_message`` is the sentence a researcher reads in JupyterLab
+(``APIHandler.write_error`` sends it as ``{"message": ...}``).
+"""
+
+from __future__ import annotations
+
+from tornado import web
+
+
+class EvnSubmitError(Exception):
+    """``status``: what the routes answer; ``message``: what the researcher reads."""
+
+    status = 500
+    default_message = "Something went wrong in the EVN archive extension."
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message or self.default_message
+        super().__init__(self.message)
+
+
+class ConfigurationError(EvnSubmitError):
+    status = 503
+    default_message = (
+        "The EVN archive extension is not configured: ask the operator to set EVN_ISSUER_URL, "
+        "EVN_CLIENT_ID and EVN_SERVICE_URL."
+    )
+
+
+class BadRequest(EvnSubmitError):
+    status = 400
+    default_message = "The request is not valid."
+
+
+# --- login ----------------------------------------------------------------------------------
+
+
+class NotLoggedIn(EvnSubmitError):
+    status = 401
+    default_message = "You are not logged in to the EVN archive. Log in and try again."
+
+
+class SessionEnded(NotLoggedIn):
+    """The identity provider refused the stored refresh token (``invalid_grant``)."""
+
+    default_message = (
+        "Your EVN archive login has ended (it expired or was revoked). Log in again to continue."
+    )
+
+
+class LoginFailed(EvnSubmitError):
+    status = 400
+    default_message = "The login did not succeed. Close the login window and try again."
+
+
+class LoginStateInvalid(LoginFailed):
+    """Unknown, replayed, expired, or another user's login state."""
+
+    default_message = (
+        "This login attempt is not valid any more (it was already used, it expired, or it was "
+        "started by someone else). Start the login again from JupyterLab."
+    )
+
+
+class IdentityProviderUnavailable(EvnSubmitError):
+    status = 503
+    default_message = (
+        "The EVN login service (Keycloak) cannot be reached. Try again in a few minutes; "
+        "nothing was submitted."
+    )
+
+
+class IdentityProviderTimeout(IdentityProviderUnavailable):
+    status = 504
+    default_message = (
+        "The EVN login service (Keycloak) did not answer in time. Try again in a few minutes; "
+        "nothing was submitted."
+    )
+
+
+class IdentityProviderError(EvnSubmitError):
+    """Keycloak answered with an error other than ``invalid_grant``."""
+
+    status = 502
+    default_message = "The EVN login service answered with an error."
+
+
+# --- notebooks ------------------------------------------------------------------------------
+
+
+class NotebookNotFound(EvnSubmitError):
+    status = 404
+    default_message = "The notebook was not found. Save it first, then submit again."
+
+
+class InvalidNotebook(EvnSubmitError):
+    status = 422
+    default_message = "The notebook is not a valid Jupyter notebook."
+
+
+class NotebookTooLarge(EvnSubmitError):
+    status = 413
+
+    def __init__(self, size: int, limit: int) -> None:
+        self.size = size
+        self.limit = limit
+        super().__init__(
+            f"The notebook is {_mb(size)} but the archive accepts at most {_mb(limit)}. "
+            "Strip large outputs (output policy 'strip-large' or 'strip') and submit again."
+        )
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1_000_000:.1f} MB"
+
+
+# --- notebook service -----------------------------------------------------------------------
+
+
+class ServiceUnavailable(EvnSubmitError):
+    status = 503
+    default_message = (
+        "The EVN notebook archive cannot be reached. Your notebook is unchanged; try again later."
+    )
+
+
+class ServiceTimeout(ServiceUnavailable):
+    status = 504
+    default_message = (
+        "The EVN notebook archive did not answer in time. Your notebook is unchanged; submitting "
+        "again with the same form is safe (it will not create a second version)."
+    )
+
+
+class ServiceError(EvnSubmitError):
+    """The notebook service answered with an error status."""
+
+    def __init__(self, upstream_status: int, message: str | None) -> None:
+        self.upstream_status = upstream_status
+        self.status = _SERVICE_STATUS.get(upstream_status, 502 if upstream_status >= 500 else 400)
+        text = (message or "").strip()
+        if upstream_status == 401:
+            text = "The EVN archive did not accept your login. Log in again and retry."
+        elif upstream_status >= 500:
+            text = (
+                "The EVN notebook archive had a problem"
+                + (f": {text}" if text else "")
+                + ". Your notebook is unchanged; try again later."
+            )
+        elif not text:
+            text = f"The EVN notebook archive refused the request (HTTP {upstream_status})."
+        super().__init__(text)
+
+
+# Upstream 4xx statuses pass through (they describe the user's request); 5xx become 502.
+_SERVICE_STATUS = {400: 400, 401: 401, 403: 403, 404: 404, 409: 409, 413: 413, 422: 422, 429: 429}
+
+
+def to_http_error(error: EvnSubmitError) -> web.HTTPError:
+    """The one mapping from the extension's errors to an HTTP answer (``{"message": ...}``)."""
+    # ``log_message`` is sent as the JSON message; no ``args``, so no %-formatting happens.
+    return web.HTTPError(error.status, error.message, reason=_REASONS.get(error.status))
+
+
+_REASONS = {
+    401: "Not logged in to the EVN archive",
+    413: "Notebook too large",
+    502: "EVN archive error",
+    503: "EVN archive unavailable",
+    504: "EVN archive timeout",
+}

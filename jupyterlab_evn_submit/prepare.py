@@ -1,0 +1,233 @@
+"""Notebook preparation: nbformat validation, the output policy, the size limit, provenance.
+
+Pure functions of the notebook (plus one cached subprocess that asks a kernel's Python for its
+packages). They block for as long as the notebook is big: async callers run them in a thread.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import nbformat
+from nbformat import NotebookNode
+
+from .config import OUTPUT_POLICIES
+from .errors import BadRequest, InvalidNotebook, NotebookTooLarge
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PreparedNotebook:
+    notebook: NotebookNode
+    body: bytes  # the notebook as sent: compact UTF-8 JSON
+    original_size: int
+    stripped_outputs: int
+
+    @property
+    def size(self) -> int:
+        return len(self.body)
+
+
+def parse_notebook(text: str | bytes) -> NotebookNode:
+    """Read and validate a notebook (any nbformat 4 minor version)."""
+    try:
+        nb = nbformat.reads(text, as_version=4)
+    except Exception as e:  # nbformat raises several unrelated types for bad input
+        raise InvalidNotebook(f"The file is not a Jupyter notebook ({_short(e)}).") from e
+    return validate_notebook(nb)
+
+
+def validate_notebook(nb: NotebookNode) -> NotebookNode:
+    try:
+        nbformat.validate(nb)
+    except nbformat.ValidationError as e:
+        raise InvalidNotebook(
+            f"The notebook does not follow the notebook format: {_short(e.message)}. "
+            "Open it in JupyterLab, save it, and submit again."
+        ) from e
+    return nb
+
+
+def _short(e: object, limit: int = 200) -> str:
+    text = str(e).splitlines()[0] if str(e) else type(e).__name__
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def check_policy(policy: str, budget: int | None) -> None:
+    if policy not in OUTPUT_POLICIES:
+        raise BadRequest(
+            f"Unknown output policy {policy!r}; use one of {', '.join(OUTPUT_POLICIES)}."
+        )
+    if budget is not None and budget < 0:
+        raise BadRequest("The output budget must not be negative.")
+
+
+def output_size(output: dict[str, Any]) -> int:
+    return len(json.dumps(output, separators=(",", ":")))
+
+
+def apply_output_policy(nb: NotebookNode, policy: str, budget: int) -> int:
+    """Apply the policy in place; returns how many outputs were removed.
+
+    ``keep`` leaves outputs; ``strip`` removes all outputs; ``strip-large`` replaces each output
+    larger than ``budget`` bytes (as JSON) by a one-line note, so readers see something was there.
+    Execution counts stay: they are provenance. The result is still a valid notebook.
+    """
+    check_policy(policy, budget)
+    removed = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        if policy == "strip":
+            removed += len(cell.outputs)
+            cell.outputs = []
+        elif policy == "strip-large":
+            kept = []
+            for output in cell.outputs:
+                size = output_size(output)
+                if size > budget:
+                    removed += 1
+                    kept.append(
+                        nbformat.v4.new_output(
+                            "stream",
+                            name="stdout",
+                            text=f"[EVN archive: an output of {size} bytes was removed "
+                            "before archiving]\n",
+                        )
+                    )
+                else:
+                    kept.append(output)
+            cell.outputs = kept
+    return removed
+
+
+def serialize(nb: NotebookNode) -> bytes:
+    return json.dumps(nb, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def prepare(
+    text: str | bytes, policy: str, budget: int, limit: int, *, enforce_limit: bool = True
+) -> PreparedNotebook:
+    """Parse, validate, apply the policy and check the size limit (before any network call)."""
+    original_size = len(text.encode("utf-8") if isinstance(text, str) else text)
+    check_policy(policy, budget)
+    nb = parse_notebook(text)
+    removed = apply_output_policy(nb, policy, budget)
+    validate_notebook(nb)
+    body = serialize(nb)
+    if enforce_limit and len(body) > limit:
+        raise NotebookTooLarge(len(body), limit)
+    return PreparedNotebook(nb, body, original_size, removed)
+
+
+# --- provenance -----------------------------------------------------------------------------
+
+
+def execution_summary(nb: NotebookNode) -> dict[str, Any]:
+    """Whether the code cells ran top to bottom: every non-empty code cell has an execution
+    count, the counts increase down the notebook, and they run 1, 2, 3, … without gaps."""
+    counts: list[int | None] = [
+        cell.get("execution_count")
+        for cell in nb.cells
+        if cell.cell_type == "code" and str(cell.source).strip()
+    ]
+    executed = [c for c in counts if c is not None]
+    increasing = all(a < b for a, b in itertools.pairwise(executed))
+    return {
+        "code_cells": len(counts),
+        "executed_cells": len(executed),
+        "all_executed": len(executed) == len(counts),
+        "increasing": increasing,
+        "in_order": bool(counts)
+        and len(executed) == len(counts)
+        and executed == list(range(1, len(executed) + 1)),
+    }
+
+
+_PROBE = r"""
+import json, sys, importlib.metadata as md
+pkgs = {}
+for d in md.distributions():
+    name = d.metadata.get("Name")
+    if name:
+        pkgs[name] = d.version
+casa = {k: pkgs[k] for k in ("casatools", "casatasks", "casadata", "casaplotms") if k in pkgs}
+if not casa:
+    try:
+        import casatools
+        casa = {"casatools": casatools.version_string()}
+    except Exception:
+        pass
+print(json.dumps({"python": sys.version.split()[0], "packages": pkgs, "casa": casa or None}))
+"""
+
+_probe_cache: dict[str, tuple[float, dict[str, Any]]] = {}
+_probe_lock = threading.Lock()
+PROBE_TTL = 300.0
+
+
+def probe_python(executable: str, timeout: float = 15.0) -> dict[str, Any] | None:
+    """Python version, installed packages and CASA version of a kernel's Python (cached)."""
+    path = shutil.which(executable) or executable
+    with _probe_lock:
+        hit = _probe_cache.get(path)
+        if hit and time.monotonic() - hit[0] < PROBE_TTL:
+            return hit[1]
+    try:
+        out = subprocess.run(
+            [path, "-c", _PROBE], capture_output=True, timeout=timeout, check=True, text=True
+        )
+        info: dict[str, Any] = json.loads(out.stdout)
+    except (OSError, subprocess.SubprocessError, ValueError) as e:
+        log.info("EVN archive: could not list the packages of %s: %s", path, _short(e))
+        return None
+    with _probe_lock:
+        _probe_cache[path] = (time.monotonic(), info)
+    return info
+
+
+def kernel_python(argv: list[str]) -> str | None:
+    """The Python executable of an ipykernel kernel spec, when it is one."""
+    if argv and "ipykernel" in " ".join(argv) and argv[0]:
+        return sys.executable if argv[0] in ("python", "python3") else argv[0]
+    return None
+
+
+def provenance(
+    nb: NotebookNode,
+    *,
+    environment: dict[str, Any] | None,
+    tool_version: str,
+    output_policy: str,
+    stripped_outputs: int,
+) -> dict[str, Any]:
+    meta = nb.metadata
+    kernelspec = dict(meta.get("kernelspec") or {})
+    language = dict(meta.get("language_info") or {})
+    env = environment or {}
+    return {
+        "kernel": {
+            "name": kernelspec.get("name"),
+            "display_name": kernelspec.get("display_name"),
+            "language": language.get("name") or kernelspec.get("language"),
+            "language_version": language.get("version") or env.get("python"),
+        },
+        "nbformat": f"{nb.nbformat}.{nb.nbformat_minor}",
+        "packages": env.get("packages"),
+        "casa": env.get("casa"),
+        "execution": execution_summary(nb),
+        "output_policy": output_policy,
+        "stripped_outputs": stripped_outputs,
+        "tool": {"name": "jupyterlab-evn-submit", "version": tool_version},
+        "prepared_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }

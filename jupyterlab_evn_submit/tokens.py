@@ -1,0 +1,347 @@
+"""``TokenManager``: the login state of this Jupyter server.
+
+- the refresh token lives only in the encrypted ``TokenStore``; a rotated one is stored before the
+  new access token is handed out;
+- the access token lives in memory until shortly before it expires;
+- exactly one refresh is in flight per process (an ``asyncio.Lock``) and per store (a file lock,
+  for ``jupyter evn-submit`` sharing the store);
+- ``invalid_grant`` means logged out, with a message asking to log in again.
+
+No Tornado here: the routes and the command line both use it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import os
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import anyio.to_thread
+
+from .errors import (
+    BadRequest,
+    EvnSubmitError,
+    IdentityProviderError,
+    LoginStateInvalid,
+    NotLoggedIn,
+    SessionEnded,
+)
+from .oidc import (
+    DeviceFinished,
+    DevicePending,
+    OidcClient,
+    expires_at,
+    new_pkce,
+    unverified_claims,
+    user_from_claims,
+)
+from .tokenstore import StoredLogin, TokenStore
+
+T = TypeVar("T")
+
+
+@dataclass
+class PendingLogin:
+    owner: str  # the Jupyter user who started it
+    verifier: str
+    nonce: str
+    redirect_uri: str
+    expires: float
+
+
+@dataclass
+class PendingDevice:
+    owner: str
+    device_code: str
+    verifier: str
+    interval: float
+    expires: float
+    next_poll: float = 0.0
+
+
+class TokenManager:
+    def __init__(
+        self,
+        oidc: OidcClient,
+        store: TokenStore,
+        *,
+        login_timeout: float = 600.0,
+        bootstrap_env: str = "",
+        log: logging.Logger | None = None,
+    ) -> None:
+        self.oidc = oidc
+        self.store = store
+        self.login_timeout = login_timeout
+        self.bootstrap_env = bootstrap_env
+        self.log = log or logging.getLogger(__name__)
+        self._access_token: str | None = None
+        self._access_expires = 0.0
+        self._user: dict[str, Any] | None = None
+        self._loaded = False
+        self._bootstrap_tried = False
+        self._refresh_lock = asyncio.Lock()
+        self._logins: dict[str, PendingLogin] = {}
+        self._devices: dict[str, PendingDevice] = {}
+        #: why the user is logged out, when it was not their choice
+        self.last_error: str | None = None
+
+    async def _thread(self, fn: Callable[..., T], *args: Any) -> T:
+        return await anyio.to_thread.run_sync(fn, *args)
+
+    # --- state -----------------------------------------------------------------------------
+
+    def _stored(self) -> StoredLogin | None:
+        login = self.store.load()
+        if login and (login.issuer != self.oidc.issuer or login.client_id != self.oidc.client_id):
+            self.log.warning(
+                "EVN archive: the stored login is for %s/%s, not the configured %s/%s; ignoring it",
+                login.issuer,
+                login.client_id,
+                self.oidc.issuer,
+                self.oidc.client_id,
+            )
+            return None
+        return login
+
+    async def _ensure_loaded(self) -> None:
+        if not self._loaded:
+            login = await self._thread(self._stored)
+            self._user = login.user if login else None
+            self._loaded = True
+
+    async def status(self) -> dict[str, Any]:
+        """Logged in (a refresh token is stored or a bootstrap token is waiting) and as whom.
+
+        Does not call Keycloak: a login that Keycloak revoked shows up at the next token use.
+        """
+        await self._ensure_loaded()
+        bootstrap_waiting = self._user is None and self._bootstrap_token() is not None
+        return {
+            "logged_in": self._user is not None or bootstrap_waiting,
+            "user": dict(self._user) if self._user else None,
+            "message": self.last_error,
+        }
+
+    def _bootstrap_token(self) -> str | None:
+        if self._bootstrap_tried or not self.bootstrap_env or self.store.exists():
+            return None
+        return os.environ.get(self.bootstrap_env) or None
+
+    # --- access tokens ---------------------------------------------------------------------
+
+    async def access_token(self) -> str:
+        """A valid access token: the cached one, or one refresh (shared by all callers)."""
+        token = self._access_token
+        if token and time.time() < self._access_expires:
+            return token
+        stale = token
+        async with self._refresh_lock:
+            # someone else may have refreshed while we waited for the lock
+            if self._access_token and self._access_token != stale:
+                if time.time() < self._access_expires:
+                    return self._access_token
+            return await self._refresh()
+
+    def invalidate(self, token: str) -> None:
+        """The notebook service refused this access token: get a new one next time."""
+        if self._access_token == token:
+            self._access_token = None
+            self._access_expires = 0.0
+
+    async def _refresh(self) -> str:
+        bootstrap = None if await self._thread(self.store.exists) else self._bootstrap_token()
+        try:
+            token, user = await self._thread(self._refresh_blocking, bootstrap)
+        except SessionEnded as e:
+            self._forget(e.message)
+            raise
+        self._user = user
+        self.last_error = None
+        self._access_token = str(token["access_token"])
+        self._access_expires = expires_at(token)
+        return self._access_token
+
+    def _refresh_blocking(self, bootstrap: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Under the store's file lock: read the newest refresh token, refresh, store the
+        rotated one (before anyone uses the new access token)."""
+        with self.store.locked():
+            login = self._stored()
+            if login is None:
+                if bootstrap is None:
+                    raise NotLoggedIn()
+                self._bootstrap_tried = True
+                self.log.info(
+                    "EVN archive: using the refresh token from $%s (JupyterHub)", self.bootstrap_env
+                )
+                login = StoredLogin(bootstrap, self.oidc.issuer, self.oidc.client_id)
+            try:
+                token = self.oidc.refresh(login.refresh_token)
+            except SessionEnded:
+                self.store.delete()
+                raise
+            claims = unverified_claims(str(token.get("access_token", "")))
+            user = user_from_claims(claims) if claims else login.user
+            rotated = str(token.get("refresh_token") or login.refresh_token)
+            self.store.save(StoredLogin(rotated, self.oidc.issuer, self.oidc.client_id, user))
+            return token, user
+
+    def _forget(self, message: str | None) -> None:
+        self._access_token = None
+        self._access_expires = 0.0
+        self._user = None
+        self._loaded = True
+        self.last_error = message
+
+    async def _store_tokens(self, token: dict[str, Any], user: dict[str, Any]) -> None:
+        refresh = token.get("refresh_token")
+        if not refresh:
+            raise IdentityProviderError("The login service gave no refresh token.")
+        login = StoredLogin(str(refresh), self.oidc.issuer, self.oidc.client_id, user)
+        async with self._refresh_lock:
+            await self._thread(self._save_locked, login)
+            self._user = user
+            self._loaded = True
+            self.last_error = None
+            self._access_token = str(token["access_token"])
+            self._access_expires = expires_at(token)
+
+    def _save_locked(self, login: StoredLogin) -> None:
+        with self.store.locked():
+            self.store.save(login)
+
+    # --- browser login (authorization code + PKCE) -----------------------------------------
+
+    def _prune(self) -> None:
+        now = time.time()
+        for state in [s for s, p in self._logins.items() if p.expires < now]:
+            del self._logins[state]
+        for dev in [d for d, p in self._devices.items() if p.expires < now]:
+            del self._devices[dev]
+
+    async def start_browser_login(self, owner: str, redirect_uri: str) -> str:
+        """A fresh state/nonce/verifier bound to ``owner``; returns the authorize URL."""
+        self._prune()
+        state = secrets.token_urlsafe(32)
+        nonce = secrets.token_urlsafe(32)
+        verifier, challenge = new_pkce()
+        url = await self._thread(self.oidc.authorization_url, redirect_uri, state, nonce, challenge)
+        self._logins[state] = PendingLogin(
+            owner, verifier, nonce, redirect_uri, time.time() + self.login_timeout
+        )
+        return url
+
+    def discard_login(self, state: str) -> None:
+        """The login service answered with an error: the state is spent all the same."""
+        self._logins.pop(state, None)
+
+    async def finish_browser_login(self, owner: str, state: str, code: str) -> dict[str, Any]:
+        """Exchange the code of a state this user started (once, before it expires)."""
+        self._prune()
+        pending = self._logins.pop(state, None) if state else None  # single use, whatever next
+        if (
+            pending is None
+            or not hmac.compare_digest(pending.owner, owner)
+            or pending.expires < time.time()
+        ):
+            raise LoginStateInvalid()
+        if not code:
+            raise BadRequest("The login service sent no authorization code.")
+        token = await self._thread(
+            self.oidc.exchange_code, code, pending.redirect_uri, pending.verifier
+        )
+        claims = await self._thread(
+            self.oidc.verify_id_token, str(token.get("id_token", "")), pending.nonce
+        )
+        user = user_from_claims(claims)
+        await self._store_tokens(token, user)
+        self.log.info("EVN archive: logged in as %s (browser)", user["username"])
+        return user
+
+    # --- device login ----------------------------------------------------------------------
+
+    async def start_device_login(self, owner: str) -> dict[str, Any]:
+        self._prune()
+        verifier, challenge = new_pkce()
+        answer = await self._thread(self.oidc.device_authorization, challenge)
+        device_id = secrets.token_urlsafe(24)
+        expires_in = float(answer.get("expires_in") or 600)
+        interval = float(answer.get("interval") or 5)
+        self._devices[device_id] = PendingDevice(
+            owner, str(answer["device_code"]), verifier, interval, time.time() + expires_in
+        )
+        return {
+            "device_id": device_id,
+            "user_code": answer.get("user_code"),
+            "verification_uri": answer.get("verification_uri"),
+            "verification_uri_complete": answer.get("verification_uri_complete"),
+            "expires_in": int(expires_in),
+            "interval": int(interval),
+        }
+
+    async def poll_device_login(self, owner: str, device_id: str) -> dict[str, Any]:
+        """One poll; never faster than the interval Keycloak asked for."""
+        pending = self._devices.get(device_id)
+        if pending is None or not hmac.compare_digest(pending.owner, owner):
+            self._prune()
+            return {"status": "expired"}
+        now = time.time()
+        if pending.expires < now:
+            del self._devices[device_id]
+            return {"status": "expired"}
+        if now < pending.next_poll:
+            return {"status": "pending"}
+        pending.next_poll = now + pending.interval
+        try:
+            token = await self._thread(self.oidc.poll_device, pending.device_code, pending.verifier)
+        except DevicePending as e:
+            if e.slow_down:
+                pending.interval += 5
+            return {"status": "pending"}
+        except DeviceFinished as e:
+            self._devices.pop(device_id, None)
+            return {"status": e.status}
+        self._devices.pop(device_id, None)
+        claims = unverified_claims(str(token.get("id_token") or token["access_token"]))
+        user = user_from_claims(claims)
+        await self._store_tokens(token, user)
+        self.log.info("EVN archive: logged in as %s (device)", user["username"])
+        return {"status": "done", "user": user}
+
+    # --- logout ----------------------------------------------------------------------------
+
+    async def logout(self) -> None:
+        """Revoke the refresh token at Keycloak and delete it here (also when Keycloak is down:
+        then the token is deleted locally and the failure logged)."""
+        async with self._refresh_lock:
+            login = await self._thread(self._stored)
+            try:
+                if login is not None:
+                    await self._thread(self.oidc.revoke, login.refresh_token)
+            except EvnSubmitError as e:
+                self.log.warning(
+                    "EVN archive: could not revoke the login at Keycloak (%s); deleting it here",
+                    e.message,
+                )
+            finally:
+                await self._thread(self.store.delete)
+                self._bootstrap_tried = True
+                self._forget(None)
+        self.log.info("EVN archive: logged out")
+
+    async def with_token(self, call: Callable[[str], Awaitable[T]]) -> T:
+        """Run ``call(access_token)``; when the service refuses the token (401), refresh once
+        and retry."""
+        token = await self.access_token()
+        try:
+            return await call(token)
+        except EvnSubmitError as e:
+            if getattr(e, "upstream_status", None) != 401:
+                raise
+            self.invalidate(token)
+        return await call(await self.access_token())
