@@ -1,0 +1,160 @@
+"""Keycloak access tokens verified against the issuer's JWKS (cached; refetched for a new kid)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+from jwt import PyJWK
+
+from .config import ServiceConfig
+from .errors import ServiceError, Unauthorized, UpstreamError, UpstreamUnavailable
+from .fetch import Fetcher
+from .logs import log
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who submits: taken from the verified token alone."""
+
+    sub: str
+    username: str
+    name: str
+    email: str
+
+    def as_submitter(self) -> dict[str, str]:
+        return {"username": self.username, "name": self.name, "email": self.email}
+
+
+class TokenVerifier:
+    def __init__(self, config: ServiceConfig) -> None:
+        self.config = config
+        self.fetcher = Fetcher("Keycloak", config.connect_timeout, config.request_timeout)
+        self._keys: dict[str, PyJWK] = {}
+        self._jwks_url = config.jwks_url
+        self._last_fetch = 0.0
+        self._lock = asyncio.Lock()
+
+    async def _discover_jwks_url(self) -> str:
+        if not self._jwks_url:
+            url = self.config.issuer_url + "/.well-known/openid-configuration"
+            response = await self.fetcher.fetch("GET", url)
+            if response.code != 200:
+                raise UpstreamError(f"Keycloak's discovery document answered {response.code}")
+            self._jwks_url = json.loads(response.body)["jwks_uri"]
+        return self._jwks_url
+
+    async def _refresh_keys(self) -> None:
+        url = await self._discover_jwks_url()
+        response = await self.fetcher.fetch("GET", url)
+        if response.code != 200:
+            raise UpstreamError(f"Keycloak's JWKS answered {response.code}")
+        keys: dict[str, PyJWK] = {}
+        for jwk in json.loads(response.body).get("keys", []):
+            if jwk.get("use", "sig") != "sig" or "kid" not in jwk:
+                continue
+            try:
+                keys[jwk["kid"]] = PyJWK(jwk)
+            except jwt.PyJWTError:
+                continue  # an algorithm this service does not handle (e.g. RSA-OAEP)
+        self._keys = keys
+        log.info("JWKS fetched", extra={"fields": {"kids": sorted(keys)}})
+
+    async def _key_for(self, kid: str) -> PyJWK:
+        if kid in self._keys:
+            return self._keys[kid]
+        async with self._lock:
+            if kid in self._keys:
+                return self._keys[kid]
+            wait = self._last_fetch + self.config.jwks_min_refresh_seconds - time.monotonic()
+            if wait <= 0 or not self._keys:
+                self._last_fetch = time.monotonic()
+                try:
+                    await self._refresh_keys()
+                except ServiceError as e:
+                    raise UpstreamUnavailable(
+                        "cannot verify the token: the identity provider's keys are unreachable "
+                        "and this key is not cached; try again later"
+                    ) from e
+        if kid not in self._keys:
+            raise Unauthorized("the token is signed by a key the issuer does not publish")
+        return self._keys[kid]
+
+    async def warm(self) -> None:
+        """Fetch the keys once at start-up (failure is logged; requests fetch again later)."""
+        try:
+            async with self._lock:
+                self._last_fetch = time.monotonic()
+                await self._refresh_keys()
+        except ServiceError as e:
+            log.warning("JWKS not fetched at start-up: %s", e.message)
+
+    async def verify(self, authorization: str | None) -> Identity:
+        if not authorization:
+            raise Unauthorized("this request needs a Keycloak access token (Bearer)", error=None)
+        scheme, _, token = authorization.partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise Unauthorized("the Authorization header must be 'Bearer <access token>'")
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as e:
+            raise Unauthorized("the token is not a well-formed JWT") from e
+        alg = header.get("alg")
+        if alg not in self.config.algorithms:
+            raise Unauthorized(
+                f"the token's algorithm {alg!r} is not accepted (allowed: "
+                f"{', '.join(self.config.algorithms)})"
+            )
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise Unauthorized("the token names no signing key (kid)")
+        key = await self._key_for(kid)
+        claims = self._decode(token, key, alg)
+        return _identity(claims)
+
+    def _decode(self, token: str, key: PyJWK, alg: str) -> dict[str, Any]:
+        try:
+            return jwt.decode(
+                token,
+                key=key.key,
+                algorithms=[alg],
+                audience=self.config.audience,
+                issuer=self.config.issuer_url,
+                leeway=self.config.leeway_seconds,
+                options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+            )
+        except jwt.ExpiredSignatureError as e:
+            raise Unauthorized("the token has expired; log in again or refresh it") from e
+        except jwt.ImmatureSignatureError as e:
+            raise Unauthorized("the token is not valid yet (nbf/iat in the future)") from e
+        except jwt.InvalidAudienceError as e:
+            raise Unauthorized(
+                f"the token is not meant for this service (audience must include "
+                f"{self.config.audience!r})"
+            ) from e
+        except jwt.InvalidIssuerError as e:
+            raise Unauthorized(
+                f"the token was issued by another issuer (expected {self.config.issuer_url})"
+            ) from e
+        except jwt.InvalidSignatureError as e:
+            raise Unauthorized("the token's signature does not verify") from e
+        except jwt.MissingRequiredClaimError as e:
+            raise Unauthorized(f"the token lacks the {e.claim!r} claim") from e
+        except jwt.PyJWTError as e:
+            raise Unauthorized(f"the token is invalid: {e}") from e
+
+
+def _identity(claims: dict[str, Any]) -> Identity:
+    if claims.get("typ", "Bearer") != "Bearer":
+        raise Unauthorized(f"a {claims.get('typ')} token cannot be used here; send an access token")
+    username = claims.get("preferred_username")
+    if not isinstance(username, str) or not username:
+        raise Unauthorized("the token lacks preferred_username; ask the operator to map it")
+    name = claims.get("name") or username
+    email = claims.get("email") or f"{username}@users.noreply.evn-archive.invalid"
+    return Identity(sub=str(claims["sub"]), username=username, name=str(name), email=str(email))

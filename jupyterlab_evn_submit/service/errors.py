@@ -1,0 +1,86 @@
+"""The service's one error model: typed exceptions carrying an HTTP status and a message.
+
+Clients (``gitea.py``, ``auth.py``) raise these; ``handlers.py`` turns any of them into
+``{"message": …}`` with the status. Messages say what the caller can do about it.
+"""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    status = 500
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if status is not None:
+            self.status = status
+
+
+class BadRequest(ServiceError):
+    status = 400
+
+
+class Unauthorized(ServiceError):
+    """401; ``error`` is the RFC 6750 error code for ``WWW-Authenticate`` (None: no token sent)."""
+
+    status = 401
+
+    def __init__(self, message: str, *, error: str | None = "invalid_token") -> None:
+        super().__init__(message)
+        self.error = error
+
+
+class Forbidden(ServiceError):
+    status = 403
+
+
+class NotFound(ServiceError):
+    status = 404
+
+
+class PayloadTooLarge(ServiceError):
+    status = 413
+
+
+class UnsupportedMediaType(ServiceError):
+    status = 415
+
+
+class Unprocessable(ServiceError):
+    status = 422
+
+
+class UpstreamError(ServiceError):
+    """Gitea or Keycloak answered something the service cannot use (502)."""
+
+    status = 502
+
+
+class UpstreamUnavailable(ServiceError):
+    status = 503
+
+
+class UpstreamTimeout(ServiceError):
+    status = 504
+
+
+class GiteaResponseError(ServiceError):
+    """A non-2xx answer from Gitea, kept raw so the archive logic can decide (retry, 404, …)."""
+
+    def __init__(self, status: int, message: str, method: str, path: str) -> None:
+        super().__init__(f"Gitea answered {status} to {method} {path}: {message}", status=502)
+        self.gitea_status = status
+        self.gitea_message = message
+
+    @property
+    def is_ref_lock_conflict(self) -> bool:
+        return self.gitea_status == 403 and "cannot lock ref" in self.gitea_message
+
+    @property
+    def is_sha_mismatch(self) -> bool:
+        return self.gitea_status in (409, 422) and "sha does not match" in self.gitea_message
+
+    @property
+    def is_already_exists(self) -> bool:
+        return self.gitea_status in (409, 422) and "already exists" in self.gitea_message

@@ -1,0 +1,227 @@
+"""Thin Tornado handlers: read the request, call the archive or the reader, write JSON."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+import uuid
+from typing import Any
+
+from tornado import web
+
+from .. import __version__
+from .archive import Archive
+from .auth import Identity, TokenVerifier
+from .config import ServiceConfig
+from .errors import BadRequest, PayloadTooLarge, ServiceError, Unauthorized
+from .logs import log, request_id
+from .names import experiment_code, notebook_name, username_folder
+from .openapi import openapi_document
+from .reader import Reader
+from .submission import check_content_type, idempotency_key, parse_submission
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+REALM = "evn-notebook-service"
+
+
+class BaseHandler(web.RequestHandler):
+    """JSON errors ``{"message"}``, a request id on every request and in every log line."""
+
+    request_id = "-"
+
+    @property
+    def config(self) -> ServiceConfig:
+        return self.settings["evn_config"]
+
+    @property
+    def archive(self) -> Archive:
+        return self.settings["evn_archive"]
+
+    @property
+    def reader(self) -> Reader:
+        return self.settings["evn_reader"]
+
+    @property
+    def verifier(self) -> TokenVerifier:
+        return self.settings["evn_verifier"]
+
+    def initialize(self) -> None:
+        given = self.request.headers.get("X-Request-Id", "")
+        self.request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        request_id.set(self.request_id)
+        self.started = time.perf_counter()
+
+    def set_default_headers(self) -> None:
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.set_header("Cache-Control", "no-store")
+        self.set_header("X-Content-Type-Options", "nosniff")
+        if self.request_id != "-":
+            self.set_header("X-Request-Id", self.request_id)
+
+    def prepare(self) -> Any:
+        self.set_header("X-Request-Id", self.request_id)
+
+    def send_error(self, status_code: int = 500, **kwargs: Any) -> None:
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, ServiceError):
+            status_code = exc.status
+        super().send_error(status_code, **kwargs)
+
+    def log_exception(self, typ, value, tb) -> None:
+        if isinstance(value, ServiceError) and value.status < 500:
+            return
+        if isinstance(value, web.HTTPError) and value.status_code < 500:
+            return
+        if isinstance(value, (ServiceError, web.HTTPError)):
+            log.warning("request failed: %s", getattr(value, "message", value))
+            return
+        log.error("unexpected error", exc_info=(typ, value, tb))
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, ServiceError):
+            message = exc.message
+        elif isinstance(exc, web.HTTPError) and exc.log_message:
+            message = exc.log_message % exc.args if exc.args else exc.log_message
+        elif status_code == 404:
+            message = "no such endpoint; see /api/v1/openapi.json"
+        elif status_code == 405:
+            message = f"{self.request.method} is not allowed here; see /api/v1/openapi.json"
+        elif status_code >= 500:
+            message = f"internal error; quote request id {self.request_id} to the operator"
+        else:
+            message = self._reason
+        if isinstance(exc, Unauthorized):
+            challenge = f'Bearer realm="{REALM}"'
+            if exc.error:
+                challenge += f', error="{exc.error}", error_description="{exc.message}"'
+            self.set_header("WWW-Authenticate", challenge)
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish({"message": message})
+
+    async def identity(self) -> Identity:
+        return await self.verifier.verify(self.request.headers.get("Authorization"))
+
+    def experiment(self, raw: str) -> str:
+        return experiment_code(raw, self.config.experiment_regex())
+
+    def write_json(self, data: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.finish(json.dumps(data))
+
+
+class NotFoundHandler(BaseHandler):
+    def prepare(self) -> None:
+        super().prepare()
+        raise web.HTTPError(404)
+
+
+class HealthHandler(BaseHandler):
+    def get(self) -> None:
+        self.write_json({"status": "ok", "version": __version__})
+
+
+class OpenAPIHandler(BaseHandler):
+    def get(self) -> None:
+        self.set_header("Cache-Control", "public, max-age=300")
+        self.write_json(openapi_document())
+
+
+@web.stream_request_body
+class SubmitBase(BaseHandler):
+    """Cheap checks (token, content type, key, size) before the body is read; then one submit."""
+
+    identity_: Identity
+    key: str
+    too_large = False
+
+    async def prepare(self) -> None:
+        super().prepare()
+        self.buffer = bytearray()
+        if self.request.method != "POST":
+            return
+        self.identity_ = await self.identity()
+        self.experiment(self.path_args[0])
+        check_content_type(self.request.headers.get("Content-Type"))
+        self.key = idempotency_key(self.request.headers.get("Idempotency-Key"))
+        length = int(self.request.headers.get("Content-Length", "0") or 0)
+        self.too_large = length > self.settings["evn_body_limit"]
+
+    def data_received(self, chunk: bytes) -> None:
+        if self._finished or self.too_large:
+            return
+        self.buffer += chunk
+        if len(self.buffer) > self.settings["evn_body_limit"]:
+            self.too_large = True
+            self.buffer = bytearray()
+
+    async def _submit(self, code: str, owner: str, name: str | None) -> None:
+        if self.too_large:
+            raise PayloadTooLarge(
+                f"the request is larger than this archive accepts (notebooks up to "
+                f"{self.config.max_notebook_bytes} bytes)"
+            )
+        experiment = self.experiment(code)
+        body, self.buffer = bytes(self.buffer), bytearray()
+        sub = await asyncio.to_thread(parse_submission, body, self.config.max_notebook_bytes)
+        del body
+        if name is not None:
+            if sub.name_given and sub.name != name:
+                raise BadRequest(f"the body names {sub.name!r} but the URL addresses {name!r}")
+            sub.name = name
+        result = await self.archive.submit(
+            self.identity_, experiment, owner, sub, self.key, must_exist=name is not None
+        )
+        log.info(
+            "submission",
+            extra={"fields": {"experiment": experiment, "folder": result["folder"],
+                              "version": result["version"], "created": result["created"],
+                              "user": self.identity_.username}},
+        )  # fmt: skip
+        self.write_json(result, 201 if result["created"] else 200)
+
+
+class NotebooksHandler(SubmitBase):
+    async def get(self, code: str) -> None:
+        experiment = self.experiment(code)
+        notebooks = await self.reader.experiment_notebooks(experiment)
+        self.write_json({"experiment": experiment, "notebooks": notebooks})
+
+    async def post(self, code: str) -> None:
+        await self._submit(code, username_folder(self.identity_.username), None)
+
+
+class VersionsHandler(SubmitBase):
+    async def get(self, code: str, owner: str, name: str) -> None:
+        experiment = self.experiment(code)
+        versions = await self.reader.versions(
+            experiment, username_folder(owner), notebook_name(name)
+        )
+        self.write_json({"experiment": experiment, "versions": versions})
+
+    async def post(self, code: str, owner: str, name: str) -> None:
+        await self._submit(code, username_folder(owner), notebook_name(name))
+
+
+class NotebookHandler(BaseHandler):
+    async def get(self, code: str, owner: str, name: str) -> None:
+        experiment = self.experiment(code)
+        raw_version = self.get_query_argument("version", None)
+        version = None
+        if raw_version is not None:
+            if not raw_version.isdigit() or int(raw_version) < 1:
+                raise BadRequest("version must be a positive integer")
+            version = int(raw_version)
+        data = await self.reader.notebook(
+            experiment, username_folder(owner), notebook_name(name), version
+        )
+        self.write_json(data)
+
+
+class MySubmissionsHandler(BaseHandler):
+    async def get(self) -> None:
+        identity = await self.identity()
+        submissions = await self.reader.submissions_of(identity.sub, identity.username)
+        self.write_json({"submissions": submissions})

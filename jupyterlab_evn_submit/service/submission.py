@@ -1,0 +1,134 @@
+"""A submission request turned into checked, ready-to-store parts (runs in a worker thread)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import nbformat
+from nbformat.validator import ValidationError
+
+from .errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from .metadata import _text, parse_metadata
+from .names import name_from_title, notebook_name
+
+BODY_FIELDS = {"notebook", "metadata", "name", "message", "provenance"}
+_KEY = re.compile(r"^[\x21-\x7e]{8,200}$")
+PROVENANCE_MAX = 1024 * 1024
+
+
+@dataclass
+class Submission:
+    name: str
+    notebook: bytes  # the notebook as stored: nbformat's JSON layout
+    metadata: dict[str, Any]
+    message: str
+    provenance: bytes | None
+    kernel_language: str
+    fingerprint: str  # sha256 of the request body: a key reused for another body is refused
+    name_given: bool = False
+
+
+def dump_json(value: Any) -> bytes:
+    """JSON in nbformat's on-disk layout (stable diffs between versions)."""
+    text = json.dumps(value, indent=1, sort_keys=True, ensure_ascii=False, separators=(",", ": "))
+    return (text + "\n").encode()
+
+
+def idempotency_key(raw: str | None) -> str:
+    if not raw:
+        raise BadRequest(
+            "the Idempotency-Key header is required (e.g. a UUID); send the same key when retrying"
+        )
+    if not _KEY.fullmatch(raw):
+        raise BadRequest("the Idempotency-Key must be 8-200 printable ASCII characters, no spaces")
+    return raw
+
+
+def check_content_type(content_type: str | None) -> None:
+    media = (content_type or "").split(";")[0].strip().lower()
+    if media != "application/json":
+        raise UnsupportedMediaType(
+            f"send the submission as application/json (got {media or 'no Content-Type'})"
+        )
+
+
+def _notebook(raw: Any, max_bytes: int) -> tuple[bytes, str]:
+    if not isinstance(raw, dict):
+        raise BadRequest("notebook must be a Jupyter notebook object (nbformat 4 JSON)")
+    if raw.get("nbformat") != 4:
+        raise BadRequest(
+            f"notebook must be nbformat 4 (got nbformat {str(raw.get('nbformat'))[:20]}); "
+            "save it with a current Jupyter"
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            nbformat.validate(raw)
+    except ValidationError as e:
+        where = "/".join(str(p) for p in e.absolute_path) if hasattr(e, "absolute_path") else ""
+        raise BadRequest(
+            f"notebook is not a valid nbformat 4 notebook: {e.message[:300]}"
+            + (f" (at {where})" if where else "")
+        ) from e
+    if not raw.get("cells"):
+        raise BadRequest("notebook has no cells; there is nothing to archive")
+    data = dump_json(raw)
+    if len(data) > max_bytes:
+        raise PayloadTooLarge(
+            f"the notebook is {len(data)} bytes; the archive accepts at most {max_bytes} bytes "
+            "(strip large outputs and submit again)"
+        )
+    language = str(
+        (raw.get("metadata") or {}).get("kernelspec", {}).get("language")
+        or (raw.get("metadata") or {}).get("language_info", {}).get("name")
+        or ""
+    )
+    return data, language
+
+
+def parse_submission(body: bytes, max_bytes: int) -> Submission:
+    """Check the JSON body of ``POST …/notebooks``; every problem is a 4xx naming the field."""
+    if not body.strip():
+        raise BadRequest("the request body is empty; send {notebook, metadata, ...} as JSON")
+    fingerprint = hashlib.sha256(body).hexdigest()
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise BadRequest(f"the request body is not valid JSON: {str(e)[:200]}") from e
+    if not isinstance(data, dict):
+        raise BadRequest("the request body must be a JSON object {notebook, metadata, ...}")
+    unknown = set(data) - BODY_FIELDS
+    if unknown:
+        raise BadRequest(f"unknown fields {sorted(unknown)}; allowed: {sorted(BODY_FIELDS)}")
+    if "notebook" not in data:
+        raise BadRequest("the field 'notebook' is required")
+    metadata = parse_metadata(data.get("metadata"))
+    raw_name = data.get("name")
+    if raw_name is not None and not isinstance(raw_name, str):
+        raise BadRequest("name must be a string such as 'calibration.ipynb'")
+    name = notebook_name(raw_name) if raw_name else name_from_title(metadata["title"])
+    message = _text(data.get("message"), "message", max_len=2000, required=False, multiline=True)
+    provenance = data.get("provenance")
+    prov_bytes = None
+    if provenance is not None:
+        if not isinstance(provenance, dict):
+            raise BadRequest("provenance must be a JSON object")
+        prov_bytes = dump_json(provenance)
+        if len(prov_bytes) > PROVENANCE_MAX:
+            raise PayloadTooLarge(f"provenance is larger than {PROVENANCE_MAX} bytes")
+    notebook, language = _notebook(data["notebook"], max_bytes)
+    return Submission(
+        name=name,
+        notebook=notebook,
+        metadata=metadata,
+        message=message,
+        provenance=prov_bytes,
+        kernel_language=language,
+        fingerprint=fingerprint,
+        name_given=bool(raw_name),
+    )
