@@ -1,0 +1,191 @@
+import { JupyterFrontEnd } from '@jupyterlab/application';
+import { IDocumentManager } from '@jupyterlab/docmanager';
+import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
+import { INotebookTracker } from '@jupyterlab/notebook';
+import { TranslationBundle } from '@jupyterlab/translation';
+import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
+import { evnArchiveIcon } from './icons';
+import { notifyError, submitWithNotifications } from './notifications';
+import { IEvnArchiveModel, INotebookSummary } from './tokens';
+import { ArchivePanel } from './widgets/ArchivePanel';
+
+/**
+ * The command IDs of the extension; each is in the palette, and the schema
+ * puts them in the File menu, the notebook toolbar and the file browser.
+ */
+export namespace CommandIDs {
+  export const openPanel = 'evn-submit:open-panel';
+  export const submit = 'evn-submit:submit';
+  export const submitFile = 'evn-submit:submit-file';
+  export const send = 'evn-submit:send';
+  export const login = 'evn-submit:login';
+  export const loginDevice = 'evn-submit:login-device';
+  export const logout = 'evn-submit:logout';
+  export const browse = 'evn-submit:browse';
+  export const openCopy = 'evn-submit:open-copy';
+}
+
+export interface ICommandOptions {
+  model: IEvnArchiveModel;
+  panel: ArchivePanel;
+  trans: TranslationBundle;
+  docManager: IDocumentManager;
+  tracker: INotebookTracker | null;
+  fileBrowserFactory: IFileBrowserFactory | null;
+  showToolbarButton: () => boolean;
+}
+
+export function addCommands(
+  app: JupyterFrontEnd,
+  options: ICommandOptions
+): void {
+  const { model, panel, trans, docManager, tracker } = options;
+  const { commands, shell } = app;
+  const loggedIn = () => !!model.status?.logged_in;
+  const currentPath = (): string | null =>
+    tracker?.currentWidget?.context.path ?? null;
+
+  const openFor = (path: string | null) => {
+    if (path) {
+      if (path === model.notebookPath) {
+        void model.refreshPreview();
+      }
+      model.setNotebookPath(path);
+    }
+    shell.activateById(panel.id);
+    panel.showSection('submit');
+    void model.refreshStatus();
+  };
+
+  commands.addCommand(CommandIDs.openPanel, {
+    label: trans.__('Open the EVN Archive Panel'),
+    icon: evnArchiveIcon,
+    execute: () => {
+      shell.activateById(panel.id);
+    }
+  });
+
+  commands.addCommand(CommandIDs.submit, {
+    label: args =>
+      args.toolbar ? '' : trans.__('Submit Notebook to EVN Archive…'),
+    caption: trans.__('Submit this notebook to the EVN archive'),
+    icon: evnArchiveIcon,
+    isEnabled: () => !!currentPath(),
+    isVisible: args => (args.toolbar ? options.showToolbarButton() : true),
+    execute: () => openFor(currentPath())
+  });
+
+  commands.addCommand(CommandIDs.submitFile, {
+    label: trans.__('Submit to EVN Archive…'),
+    caption: trans.__('Submit the selected notebook to the EVN archive'),
+    icon: evnArchiveIcon,
+    isVisible: () => !!selectedNotebook(options.fileBrowserFactory),
+    execute: args => {
+      const path =
+        (args.path as string | undefined) ??
+        selectedNotebook(options.fileBrowserFactory);
+      openFor(path ?? null);
+    }
+  });
+
+  commands.addCommand(CommandIDs.send, {
+    label: trans.__('Send the Submission Form Now'),
+    caption: trans.__(
+      'Save the notebook and upload it with the form’s metadata'
+    ),
+    isEnabled: () => loggedIn() && !!model.notebookPath,
+    execute: () => submitWithNotifications(model, trans)
+  });
+
+  commands.addCommand(CommandIDs.login, {
+    label: trans.__('Log In to the EVN Archive'),
+    isEnabled: () => !loggedIn(),
+    execute: () => {
+      shell.activateById(panel.id);
+      panel.showSection('account');
+      // startLogin opens the popup synchronously, within the user's gesture.
+      return model.startLogin();
+    }
+  });
+
+  commands.addCommand(CommandIDs.loginDevice, {
+    label: trans.__('Log In to the EVN Archive with a Code'),
+    isEnabled: () => !loggedIn(),
+    execute: () => {
+      shell.activateById(panel.id);
+      panel.showSection('account');
+      return model.startDeviceLogin();
+    }
+  });
+
+  commands.addCommand(CommandIDs.logout, {
+    label: trans.__('Log Out of the EVN Archive'),
+    isEnabled: loggedIn,
+    execute: () => model.logout()
+  });
+
+  commands.addCommand(CommandIDs.browse, {
+    label: trans.__('Browse the EVN Archive'),
+    icon: evnArchiveIcon,
+    execute: args => {
+      shell.activateById(panel.id);
+      panel.showSection('archive');
+      const experiment = args.experiment as string | undefined;
+      if (experiment) {
+        return model.browse(experiment);
+      }
+    }
+  });
+
+  commands.addCommand(CommandIDs.openCopy, {
+    label: trans.__('Open a Copy of an Archived Notebook'),
+    execute: async args => {
+      const item = args as unknown as INotebookSummary & { version?: number };
+      if (!item.experiment || !item.owner || !item.name) {
+        return;
+      }
+      try {
+        const path = await model.openCopy(
+          item,
+          args.version as number | undefined
+        );
+        return docManager.openOrReveal(path);
+      } catch (error) {
+        notifyError(
+          trans,
+          trans.__('Opening a copy of %1 failed', item.name),
+          error
+        );
+      }
+    }
+  });
+}
+
+/** The command arguments that open a copy of `item`. */
+export function openCopyArgs(
+  item: INotebookSummary,
+  version?: number
+): ReadonlyPartialJSONObject {
+  return {
+    experiment: item.experiment,
+    owner: item.owner,
+    name: item.name,
+    ...(version !== undefined ? { version } : {})
+  };
+}
+
+function selectedNotebook(
+  factory: IFileBrowserFactory | null
+): string | undefined {
+  const browser = factory?.tracker.currentWidget;
+  if (!browser) {
+    return undefined;
+  }
+  const item = browser.selectedItems().next();
+  if (item.done || !item.value) {
+    return undefined;
+  }
+  return item.value.type === 'notebook' || item.value.path.endsWith('.ipynb')
+    ? item.value.path
+    : undefined;
+}

@@ -1,0 +1,190 @@
+import { Token } from '@lumino/coreutils';
+import { ISignal } from '@lumino/signaling';
+
+/**
+ * Types of the server extension's answers (docs/architecture.md) and the
+ * interface of the panel's model.
+ */
+
+export interface IUser {
+  username: string;
+  name: string;
+  email: string;
+}
+
+export interface IStatus {
+  logged_in: boolean;
+  user: IUser | null;
+  issuer?: string;
+  service?: { url: string; reachable: boolean };
+}
+
+export interface IDeviceStart {
+  device_id: string;
+  user_code: string;
+  verification_uri: string;
+  verification_uri_complete?: string;
+  expires_in: number;
+  interval: number;
+}
+
+export interface IDevicePoll {
+  status: 'pending' | 'done' | 'expired' | 'denied';
+  user?: IUser;
+}
+
+export type OutputPolicy = 'keep' | 'strip' | 'strip-large';
+
+export interface IPreview {
+  size: number;
+  original_size: number;
+  stripped_outputs: number;
+  limit: number;
+}
+
+export interface IAuthor {
+  name: string;
+  orcid?: string;
+  affiliation?: string;
+}
+
+/**
+ * What the researcher types in the submit form (one JSON schema: schema.ts).
+ */
+export interface ISubmissionForm {
+  experiment: string;
+  title: string;
+  description?: string;
+  authors: IAuthor[];
+  license: string;
+  keywords?: string[];
+  output_policy: OutputPolicy;
+  output_budget_mb?: number;
+  message?: string;
+}
+
+export interface ISubmitRequest {
+  path: string;
+  experiment: string;
+  metadata: {
+    title: string;
+    description: string;
+    authors: IAuthor[];
+    license: string;
+    keywords: string[];
+  };
+  output_policy: OutputPolicy;
+  output_budget: number;
+  message: string;
+  idempotency_key: string;
+}
+
+export interface ISubmitResult {
+  permalink: string;
+  commit: string;
+  version: number;
+  folder: string;
+  submitter: IUser;
+  experiment: string;
+  name: string;
+  created: boolean;
+}
+
+export interface INotebookSummary {
+  experiment: string;
+  owner: string;
+  name: string;
+  folder: string;
+  title: string;
+  description: string;
+  authors: IAuthor[];
+  license: string;
+  keywords: string[];
+  version: number;
+  commit: string;
+  updated: string;
+  permalink: string;
+}
+
+export interface IVersion {
+  version: number;
+  commit: string;
+  date: string;
+  message: string;
+  permalink: string;
+}
+
+/**
+ * The researcher's defaults, from the settings (schema/plugin.json).
+ */
+export interface IDefaults {
+  license: string;
+  authors: IAuthor[];
+  affiliation: string;
+  orcid: string;
+  outputPolicy: OutputPolicy;
+  outputBudgetMb: number;
+}
+
+export type LoginState =
+  | { kind: 'idle' }
+  | { kind: 'popup' }
+  | { kind: 'blocked' }
+  | { kind: 'device'; device: IDeviceStart }
+  | { kind: 'error'; message: string };
+
+export type SubmitState =
+  | { kind: 'idle' }
+  | { kind: 'saving' }
+  | { kind: 'uploading' }
+  | { kind: 'done'; result: ISubmitResult }
+  | { kind: 'error'; message: string; details: string };
+
+/**
+ * The state behind the EVN archive panel.
+ */
+export interface IEvnArchiveModel {
+  readonly status: IStatus | null;
+  readonly statusError: string;
+  readonly login: LoginState;
+  readonly notebookPath: string | null;
+  readonly form: ISubmissionForm;
+  readonly preview: IPreview | null;
+  readonly previewError: string;
+  readonly submit: SubmitState;
+  readonly submissions: INotebookSummary[] | null;
+  readonly submissionsError: string;
+  readonly archive: {
+    experiment: string;
+    notebooks: INotebookSummary[] | null;
+    error: string;
+  };
+  /** Emitted on any change of the state above. */
+  readonly changed: ISignal<IEvnArchiveModel, void>;
+  /** Emitted when a submission succeeded. */
+  readonly submitted: ISignal<IEvnArchiveModel, ISubmitResult>;
+
+  refreshStatus(): Promise<void>;
+  /** Must be called synchronously from a click: it opens the popup first. */
+  startLogin(): Promise<void>;
+  startDeviceLogin(): Promise<void>;
+  cancelLogin(): void;
+  logout(): Promise<void>;
+  setNotebookPath(path: string | null): void;
+  setForm(form: ISubmissionForm): void;
+  setDefaults(defaults: IDefaults): void;
+  refreshPreview(): Promise<void>;
+  /**
+   * Submit the current notebook; `beforeSubmit` saves it first.
+   */
+  submitNotebook(): Promise<ISubmitResult | null>;
+  loadSubmissions(): Promise<void>;
+  browse(experiment: string): Promise<void>;
+  versions(item: INotebookSummary): Promise<IVersion[]>;
+  openCopy(item: INotebookSummary, version?: number): Promise<string>;
+}
+
+export const IEvnArchiveModel = new Token<IEvnArchiveModel>(
+  'jupyterlab-evn-submit:IEvnArchiveModel',
+  'The state of the EVN archive panel: login, submit form, submissions, archive.'
+);

@@ -1,0 +1,132 @@
+import { ReactWidget } from '@jupyterlab/apputils';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+import { SidePanel, UseSignal } from '@jupyterlab/ui-components';
+import { AccordionPanel, Widget } from '@lumino/widgets';
+import * as React from 'react';
+import { Archive } from '../components/Archive';
+import { LoginStatus } from '../components/LoginStatus';
+import { Submissions } from '../components/Submissions';
+import { SubmitForm } from '../components/SubmitForm';
+import { evnArchiveIcon } from '../icons';
+import { IEvnArchiveModel, INotebookSummary } from '../tokens';
+
+export type Section = 'account' | 'submit' | 'submissions' | 'archive';
+const SECTIONS: Section[] = ['account', 'submit', 'submissions', 'archive'];
+
+export namespace ArchivePanel {
+  export interface IOptions {
+    model: IEvnArchiveModel;
+    translator?: ITranslator;
+    onSubmit: () => void;
+    onLogin: () => void;
+    onOpenCopy: (item: INotebookSummary, version?: number) => void;
+  }
+}
+
+/**
+ * The left sidebar "EVN archive": account, submit form, the researcher's
+ * submissions and the archive, each a collapsible section.
+ */
+export class ArchivePanel extends SidePanel {
+  constructor(options: ArchivePanel.IOptions) {
+    const translator = options.translator ?? nullTranslator;
+    super({ translator });
+    const trans = translator.load('jupyterlab_evn_submit');
+    const { model } = options;
+    this.id = 'jp-evn-submit-panel';
+    this.addClass('jp-evn-submit-panel');
+    this.title.icon = evnArchiveIcon;
+    this.title.caption = trans.__('EVN archive');
+
+    const view = (render: () => JSX.Element, label: string, name: Section) => {
+      const widget = ReactWidget.create(
+        <UseSignal signal={model.changed}>{render}</UseSignal>
+      );
+      widget.addClass(`jp-evn-submit-section-${name}`);
+      widget.title.label = label;
+      return widget;
+    };
+    const loggedIn = () => !!model.status?.logged_in;
+
+    this.addWidget(
+      view(
+        () => (
+          <LoginStatus
+            status={model.status}
+            statusError={model.statusError}
+            login={model.login}
+            trans={trans}
+            onLogin={options.onLogin}
+            onDeviceLogin={() => void model.startDeviceLogin()}
+            onCancel={() => model.cancelLogin()}
+            onLogout={() => void model.logout()}
+          />
+        ),
+        trans.__('Account'),
+        'account'
+      )
+    );
+    this.addWidget(
+      view(
+        () => (
+          <SubmitForm
+            notebookPath={model.notebookPath}
+            loggedIn={loggedIn()}
+            form={model.form}
+            preview={model.preview}
+            previewError={model.previewError}
+            submit={model.submit}
+            trans={trans}
+            translator={translator}
+            onChange={form => model.setForm(form)}
+            onSubmit={options.onSubmit}
+          />
+        ),
+        trans.__('Submit notebook'),
+        'submit'
+      )
+    );
+    this.addWidget(
+      view(
+        () => (
+          <Submissions
+            submissions={model.submissions}
+            error={model.submissionsError}
+            loggedIn={loggedIn()}
+            trans={trans}
+            onRefresh={() => void model.loadSubmissions()}
+          />
+        ),
+        trans.__('My submissions'),
+        'submissions'
+      )
+    );
+    this.addWidget(
+      view(
+        () => (
+          <Archive
+            experiment={model.archive.experiment}
+            notebooks={model.archive.notebooks}
+            error={model.archive.error}
+            trans={trans}
+            onBrowse={code => void model.browse(code)}
+            onOpenCopy={options.onOpenCopy}
+            loadVersions={item => model.versions(item)}
+          />
+        ),
+        trans.__('Archive'),
+        'archive'
+      )
+    );
+  }
+
+  /** Expand a section (and keep the others as they are). */
+  showSection(section: Section): void {
+    const content = this.content as AccordionPanel;
+    const index = SECTIONS.indexOf(section);
+    const widget: Widget | undefined = this.widgets[index];
+    if (widget && !widget.isVisible && content.expand) {
+      content.expand(index);
+    }
+  }
+}
