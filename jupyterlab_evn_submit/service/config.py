@@ -42,7 +42,7 @@ class ServiceConfig(Configurable):
 
     @default("issuer_url")
     def _issuer_url_default(self) -> str:
-        return _env("EVN_ISSUER_URL", "")
+        return _check_url(_env("EVN_ISSUER_URL", ""), "issuer_url")
 
     @validate("issuer_url")
     def _issuer_url_validate(self, proposal):
@@ -55,7 +55,7 @@ class ServiceConfig(Configurable):
 
     @default("jwks_url")
     def _jwks_url_default(self) -> str:
-        return _env("EVN_JWKS_URL", "")
+        return _check_url(_env("EVN_JWKS_URL", ""), "jwks_url")
 
     @validate("jwks_url")
     def _jwks_url_validate(self, proposal):
@@ -115,7 +115,7 @@ class ServiceConfig(Configurable):
 
     @default("gitea_url")
     def _gitea_url_default(self) -> str:
-        return _env("EVN_GITEA_URL", "")
+        return _check_url(_env("EVN_GITEA_URL", ""), "gitea_url")
 
     @validate("gitea_url")
     def _gitea_url_validate(self, proposal):
@@ -129,7 +129,7 @@ class ServiceConfig(Configurable):
 
     @default("gitea_public_url")
     def _gitea_public_url_default(self) -> str:
-        return _env("EVN_GITEA_PUBLIC_URL", "")
+        return _check_url(_env("EVN_GITEA_PUBLIC_URL", ""), "gitea_public_url")
 
     @validate("gitea_public_url")
     def _gitea_public_url_validate(self, proposal):

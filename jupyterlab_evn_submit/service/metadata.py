@@ -20,7 +20,9 @@ AUTHOR_FIELDS = {"name", "orcid", "affiliation"}
 
 
 def _text(value: Any, field: str, *, max_len: int, required: bool, multiline: bool = False) -> str:
-    if value is None and not required:
+    if value is None:
+        if required:
+            raise BadRequest(f"{field} is required")
         return ""
     if not isinstance(value, str):
         raise BadRequest(f"{field} must be a string")
