@@ -114,7 +114,8 @@ class NotebookTooLarge(EvnSubmitError):
 
 
 def _mb(n: int) -> str:
-    return f"{n / 1_000_000:.1f} MB"
+    """Sizes as a researcher reads them: 50 kB, 12.3 MB."""
+    return f"{n / 1_000_000:.1f} MB" if n >= 1_000_000 else f"{max(1, round(n / 1000))} kB"
 
 
 # --- notebook service -----------------------------------------------------------------------

@@ -1,0 +1,81 @@
+"""Helpers of the server extension's tests (importable; conftest.py holds the fixtures)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import urllib.parse
+from collections.abc import Awaitable
+from typing import Any
+
+import anyio.to_thread
+import nbformat
+from cryptography.fernet import Fernet
+from stackhelpers import browser_session, submit_login_form
+
+TEST_KEY = Fernet.generate_key().decode()
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (bound, then released)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = int(s.getsockname()[1])
+    s.close()
+    return port
+
+
+def make_notebook(cells: int = 3, output_bytes: int = 10, executed: bool = True) -> Any:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.metadata["language_info"] = {"name": "python", "version": "3.11.7"}
+    nb.cells.append(nbformat.v4.new_markdown_cell("# Amplitude calibration of EG078B"))
+    for i in range(cells):
+        cell = nbformat.v4.new_code_cell(f"print({i})", execution_count=i + 1 if executed else None)
+        cell.outputs = [
+            nbformat.v4.new_output("stream", name="stdout", text="x" * output_bytes + "\n")
+        ]
+        nb.cells.append(cell)
+    return nb
+
+
+def post(jp_fetch: Any, *parts: str, body: Any = None, **kw: Any) -> Awaitable[Any]:
+    return jp_fetch(
+        "evn-submit", *parts, method="POST", body=json.dumps(body or {}), raise_error=False, **kw
+    )
+
+
+def get(jp_fetch: Any, *parts: str, **kw: Any) -> Awaitable[Any]:
+    return jp_fetch("evn-submit", *parts, raise_error=False, **kw)
+
+
+def body_of(response: Any) -> Any:
+    return json.loads(response.body)
+
+
+async def keycloak_login(
+    authorize_url: str, user: str, password: str, session: Any = None
+) -> dict[str, str]:
+    """Drive Keycloak's login form like a browser; the query of the redirect to the callback."""
+    s = session or browser_session()
+    location = await anyio.to_thread.run_sync(submit_login_form, s, authorize_url, user, password)
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(location).query))
+    query["_location"] = location
+    return query
+
+
+async def browser_login(
+    jp_fetch: Any, stack: dict[str, str], user: str = "", password: str = ""
+) -> Any:
+    """The whole browser login through the server's routes; returns the callback's response."""
+    r = await post(jp_fetch, "login")
+    assert r.code == 200, r.body
+    authorize_url = body_of(r)["authorize_url"]
+    query = await keycloak_login(
+        authorize_url, user or stack["EVN_DEMO_USER"], password or stack["EVN_DEMO_PASSWORD"]
+    )
+    return await get(jp_fetch, "callback", params={"state": query["state"], "code": query["code"]})

@@ -1,0 +1,282 @@
+"""The routes without the stack: registration, authentication, XSRF, and the local checks of a
+submission. Keycloak and the service are a closed port here ("down")."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from evnhelpers import TEST_KEY, body_of, get, make_notebook, post
+from tornado.routing import PathMatches, Router, Rule
+from tornado.web import RequestHandler
+
+from jupyterlab_evn_submit.tokenstore import StoredLogin, TokenStore
+
+# (path under evn-submit/, method): exactly what docs/architecture.md promises
+DOCUMENTED = {
+    ("status", "GET"),
+    ("login", "POST"),
+    ("callback", "GET"),
+    ("device", "POST"),
+    ("device/poll", "POST"),
+    ("logout", "POST"),
+    ("preview", "GET"),
+    ("submit", "POST"),
+    ("submissions", "GET"),
+    ("experiments/{code}/notebooks", "GET"),
+    ("experiments/{code}/notebooks/{owner}/{name}/versions", "GET"),
+    ("open-copy", "POST"),
+}
+SAMPLES = {"code": "EG078B", "owner": "demo", "name": "calibration.ipynb"}
+STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _rules(router: Any) -> list[tuple[str, type[RequestHandler]]]:
+    found: list[tuple[str, type[RequestHandler]]] = []
+    for rule in getattr(router, "rules", []):
+        assert isinstance(rule, Rule)
+        if isinstance(rule.target, Router):
+            found += _rules(rule.target)
+        elif isinstance(rule.matcher, PathMatches) and isinstance(rule.target, type):
+            found.append((rule.matcher.regex.pattern, rule.target))
+    return found
+
+
+def registered(serverapp: Any, base_url: str) -> dict[tuple[str, str], type[RequestHandler]]:
+    """Every (documented-style path, method) the server answers under evn-submit/."""
+    prefix = re.escape(base_url) + "evn-submit/"
+    out = {}
+    for pattern, handler in _rules(serverapp.web_app.default_router):
+        if not pattern.startswith(prefix):
+            continue
+        path = pattern[len(prefix) :].rstrip("$")
+        for name in ("{code}", "{owner}", "{name}"):
+            path = path.replace("([^/]+)", name, 1)
+        for method in RequestHandler.SUPPORTED_METHODS:
+            impl = getattr(handler, method.lower(), None)
+            # ours: not RequestHandler's 405 stub, not APIHandler's CORS preflight (OPTIONS)
+            if impl is not None and impl.__module__.startswith("jupyterlab_evn_submit"):
+                out[(path, method)] = handler
+    return out
+
+
+def _group(pattern: str, text: str) -> str:
+    m = re.search(pattern, text)
+    assert m is not None, (pattern, text)
+    return m.group(1)
+
+
+def concrete(path: str) -> list[str]:
+    return path.format(**SAMPLES).split("/")
+
+
+def test_the_registered_routes_are_exactly_the_documented_ones(jp_serverapp, jp_base_url):
+    routes = registered(jp_serverapp, jp_base_url)
+    assert set(routes) == DOCUMENTED
+    # GETs change nothing: every state change is a POST
+    assert {m for (_p, m) in routes} == {"GET", "POST"}
+
+
+async def test_every_route_refuses_anonymous_callers(jp_fetch, jp_serverapp, jp_base_url):
+    for path, method in registered(jp_serverapp, jp_base_url):
+        kw: dict[str, Any] = {"method": method, "headers": {"Authorization": ""}}
+        if method == "POST":
+            kw["body"] = "{}"
+        r = await jp_fetch(
+            "evn-submit", *concrete(path), raise_error=False, follow_redirects=False, **kw
+        )
+        if path == "callback":  # an HTML page: the browser is sent to Jupyter's login page
+            assert r.code == 302 and "/login" in r.headers["Location"], (path, r.code)
+        else:
+            assert r.code == 403, (path, method, r.code)
+
+
+async def login_cookie(jp_fetch: Any) -> str:
+    r = await jp_fetch("api", "status")  # token-authenticated: Jupyter sets its login cookie
+    cookies = [c.split(";")[0] for c in r.headers.get_list("Set-Cookie")]
+    login = [c for c in cookies if c.startswith("username-")]
+    assert login, cookies
+    return login[0]
+
+
+async def test_every_state_change_needs_the_xsrf_token(jp_fetch, jp_serverapp, jp_base_url):
+    cookie = await login_cookie(jp_fetch)
+    posts = [p for (p, m) in registered(jp_serverapp, jp_base_url) if m in STATE_CHANGING]
+    assert len(posts) == 6
+    for path in posts:
+        parts = concrete(path)
+        # logged in by cookie (as a browser is) but without the XSRF token: refused
+        r = await jp_fetch(
+            "evn-submit",
+            *parts,
+            method="POST",
+            body="{}",
+            raise_error=False,
+            headers={"Authorization": "", "Cookie": cookie},
+        )
+        assert r.code == 403 and "_xsrf" in r.body.decode(), (path, r.code, r.body)
+        # the same cookie with a matching XSRF token gets past the check (whatever comes next)
+        r = await jp_fetch(
+            "evn-submit",
+            *parts,
+            method="POST",
+            body="{}",
+            raise_error=False,
+            headers={
+                "Authorization": "",
+                "Cookie": f"{cookie}; _xsrf=0123456789abcdef",
+                "X-XSRFToken": "0123456789abcdef",
+            },
+        )
+        assert r.code != 403 and "_xsrf" not in r.body.decode(), (path, r.code, r.body)
+
+
+async def test_status_when_logged_out_and_everything_is_down(jp_fetch):
+    r = await get(jp_fetch, "status")
+    assert r.code == 200
+    status = body_of(r)
+    assert status["logged_in"] is False and status["user"] is None
+    assert status["configured"] is True
+    assert status["service"]["reachable"] is False
+    assert status["issuer"].endswith("/realms/evn")
+
+
+async def test_login_with_keycloak_down_is_a_clear_503(jp_fetch):
+    r = await post(jp_fetch, "login")
+    assert r.code == 503
+    assert "cannot be reached" in body_of(r)["message"]
+
+
+@pytest.mark.parametrize(
+    ("query", "expect"),
+    [
+        ({"state": "never-issued", "code": "abc"}, "not valid any more"),
+        ({"state": "", "code": "abc"}, "not valid any more"),
+        ({"state": "x", "error": "access_denied"}, "cancelled"),
+    ],
+)
+async def test_callback_page_reports_failure_to_its_opener_only(
+    jp_fetch, jp_http_port, query, expect
+):
+    r = await get(jp_fetch, "callback", params=query)
+    page = r.body.decode()
+    assert r.headers["Content-Type"].startswith("text/html")
+    assert expect in page
+    message = json.loads(_group(r"var message = (\{.*\});", page))
+    assert message == {
+        "source": "jupyterlab-evn-submit",
+        "type": "login",
+        "ok": False,
+        "message": message["message"],
+    }
+    origin = json.loads(_group(r"var origin = (\".*\");", page))
+    assert origin == f"http://127.0.0.1:{jp_http_port}"  # a fixed target origin, never "*"
+    assert "postMessage(message, origin)" in page and '"*"' not in page
+
+
+async def test_preview_reports_sizes_of_each_policy(jp_fetch, write_notebook):
+    write_notebook("work/calibration.ipynb", make_notebook(3, 20_000))
+    keep = body_of(await get(jp_fetch, "preview", params={"path": "work/calibration.ipynb"}))
+    strip = body_of(
+        await get(
+            jp_fetch, "preview", params={"path": "work/calibration.ipynb", "output_policy": "strip"}
+        )
+    )
+    large = body_of(
+        await get(
+            jp_fetch,
+            "preview",
+            params={
+                "path": "work/calibration.ipynb",
+                "output_policy": "strip-large",
+                "output_budget": "1000",
+            },
+        )
+    )
+    assert keep["stripped_outputs"] == 0 and keep["size"] > 60_000
+    assert strip["stripped_outputs"] == 3 and strip["size"] < 5_000
+    assert large["stripped_outputs"] == 3 and strip["size"] < large["size"] < keep["size"]
+    assert keep["limit"] == strip["limit"] > 0
+
+
+def submission(path: str = "calibration.ipynb", **over: Any) -> dict[str, Any]:
+    return {
+        "path": path,
+        "experiment": "EG078B",
+        "metadata": {"title": "Amplitude calibration", "authors": [{"name": "Demo Researcher"}]},
+        "output_policy": "keep",
+        "message": "first version",
+        "idempotency_key": "test-key-0001",
+    } | over
+
+
+@pytest.mark.parametrize(
+    ("override", "status", "text"),
+    [
+        ({"path": "missing.ipynb"}, 404, "not found"),
+        ({"path": "notes.txt"}, 400, ".ipynb"),
+        ({"path": "broken.ipynb"}, 422, "not a Jupyter notebook"),
+        ({"experiment": "../etc"}, 400, "experiment code"),
+        ({"metadata": {}}, 400, "title"),
+        ({"output_policy": "zip"}, 400, "output policy"),
+    ],
+)
+async def test_submit_refuses_bad_requests_before_any_network_call(
+    jp_fetch, write_notebook, jp_root_dir, actions, override, status, text
+):
+    write_notebook()
+    (jp_root_dir / "broken.ipynb").write_text("{ not json")
+    r = await post(jp_fetch, "submit", body=submission(**override))
+    assert r.code == status, r.body
+    assert text in body_of(r)["message"]
+    assert actions.tokens.oidc.token_requests == 0
+
+
+@pytest.fixture
+def evn_config(evn_config: dict[str, Any]) -> dict[str, Any]:
+    return evn_config | {"max_notebook_bytes": 50_000}
+
+
+async def test_too_large_is_413_before_any_network_call(jp_fetch, write_notebook, actions):
+    path = write_notebook(nb=make_notebook(3, 30_000))
+    before = path.read_bytes()
+    r = await post(jp_fetch, "submit", body=submission())
+    assert r.code == 413
+    message = body_of(r)["message"]
+    assert "at most 50 kB" in message
+    assert "Strip large outputs" in message
+    assert actions.tokens.oidc.token_requests == 0  # Keycloak (down) was never asked
+    assert path.read_bytes() == before
+    # the same notebook with its outputs stripped fits, and only then the login is needed
+    r = await post(jp_fetch, "submit", body=submission(output_policy="strip"))
+    assert r.code == 401 and "log in" in body_of(r)["message"].lower()
+
+
+async def test_submit_with_keycloak_down_keeps_login_and_notebook(
+    jp_fetch, write_notebook, store_path: Path, actions
+):
+    TokenStore(store_path, [TEST_KEY]).save(
+        StoredLogin(
+            "a-refresh-token", actions.config.issuer_url, "evn-jupyterlab", {"username": "demo"}
+        )
+    )
+    path = write_notebook()
+    before = path.read_bytes()
+    r = await post(jp_fetch, "submit", body=submission())
+    assert r.code == 503
+    assert "cannot be reached" in body_of(r)["message"]
+    assert "nothing was submitted" in body_of(r)["message"]
+    assert path.read_bytes() == before
+    assert store_path in list(store_path.parent.iterdir())  # an outage is not a logout
+    status = body_of(await get(jp_fetch, "status"))
+    assert status["logged_in"] is True and status["user"]["username"] == "demo"
+
+
+async def test_bodies_that_are_not_json_objects_are_400(jp_fetch):
+    r = await jp_fetch("evn-submit", "submit", method="POST", body="[1]", raise_error=False)
+    assert r.code == 400 and "JSON object" in body_of(r)["message"]
+    r = await jp_fetch("evn-submit", "open-copy", method="POST", body="{", raise_error=False)
+    assert r.code == 400 and "not JSON" in body_of(r)["message"]
