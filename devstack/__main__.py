@@ -68,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("status", help="what runs and what answers (exit 1 unless all are ready)")
     sub.add_parser("env", help="KEY=value lines for eval")
     sub.add_parser("down", help="stop every process devstack started")
+    rs = sub.add_parser("restart", help="stop one part and bring the stack up again")
+    rs.add_argument("name", choices=PARTS)
     lg = sub.add_parser("logs", help="the last lines of a part's log")
     lg.add_argument("name", choices=PARTS)
     lg.add_argument("-n", type=int, default=60)
@@ -86,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{key}={shlex.quote(value)}")
         elif args.command == "down":
             down(state)
+        elif args.command == "restart":
+            procs.stop(state, args.name)
+            up(state)
         elif args.command == "logs":
             logs(args.name, args.n)
     except RuntimeError as e:

@@ -41,11 +41,12 @@ def stack():
     A stack that was already up is left running; one this session started is stopped at its end,
     also when the run is interrupted.
     """
-    was_up = _devstack("status", check=False).returncode == 0
-    if not was_up:
-        up = _devstack("up", check=False)
-        if up.returncode != 0:
-            pytest.fail(f"devstack up failed:\n{up.stderr[-3000:]}")
+    # Anything already running belongs to someone else (a developer, CI): never stop it.
+    status = _devstack("status", check=False).stdout.splitlines()
+    was_up = any(line.strip() and "stopped" not in line for line in status)
+    up = _devstack("up", check=False)
+    if up.returncode != 0:
+        pytest.fail(f"devstack up failed:\n{up.stderr[-3000:]}")
     try:
         yield _env_lines(_devstack("env").stdout)
     finally:
