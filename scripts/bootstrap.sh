@@ -26,6 +26,6 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/pip install -q -e '.[test,dev]'
   echo "$want" >"$stamp"
 fi
-say "building the labextension"
-(source .venv/bin/activate && jlpm install >/dev/null && jlpm build >/dev/null)
+say "building the labextension (minified, as in the wheel)"
+(source .venv/bin/activate && jlpm install >/dev/null && jlpm build:prod >/dev/null)
 say "ready: source .venv/bin/activate"
