@@ -131,26 +131,38 @@ class OpenAPIHandler(BaseHandler):
 
 @web.stream_request_body
 class SubmitBase(BaseHandler):
-    """Cheap checks (token, content type, key, size) before the body is read; then one submit."""
+    """Cheap checks (token, content type, key, size) before the body is read; then one submit.
+
+    A refusal found before the body is raised only once the body has been read (and dropped):
+    answering earlier would close the connection under a client still sending, which then sees
+    a broken pipe instead of the message.
+    """
 
     identity_: Identity
     key: str
     too_large = False
+    refusal: ServiceError | None = None
 
-    async def prepare(self) -> None:
+    async def prepare(self) -> None:  # type: ignore[override]
         super().prepare()
         self.buffer = bytearray()
         if self.request.method != "POST":
             return
-        self.identity_ = await self.identity()
-        self.experiment(self.path_args[0])
-        check_content_type(self.request.headers.get("Content-Type"))
-        self.key = idempotency_key(self.request.headers.get("Idempotency-Key"))
         length = int(self.request.headers.get("Content-Length", "0") or 0)
-        self.too_large = length > self.settings["evn_body_limit"]
+        limit = self.settings["evn_body_limit"]
+        if length > limit:
+            self.too_large = True
+            self.request.connection.set_max_body_size(min(length, 2 * limit))
+        try:
+            self.identity_ = await self.identity()
+            self.experiment(self.path_args[0])
+            check_content_type(self.request.headers.get("Content-Type"))
+            self.key = idempotency_key(self.request.headers.get("Idempotency-Key"))
+        except ServiceError as e:
+            self.refusal = e
 
     def data_received(self, chunk: bytes) -> None:
-        if self._finished or self.too_large:
+        if self._finished or self.too_large or self.refusal:
             return
         self.buffer += chunk
         if len(self.buffer) > self.settings["evn_body_limit"]:
@@ -158,6 +170,8 @@ class SubmitBase(BaseHandler):
             self.buffer = bytearray()
 
     async def _submit(self, code: str, owner: str, name: str | None) -> None:
+        if self.refusal:
+            raise self.refusal
         if self.too_large:
             raise PayloadTooLarge(
                 f"the request is larger than this archive accepts (notebooks up to "
