@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 
 from tornado import web
+from tornado.http1connection import HTTP1Connection
 
 from .. import __version__
 from .archive import Archive
@@ -143,7 +144,7 @@ class SubmitBase(BaseHandler):
     too_large = False
     refusal: ServiceError | None = None
 
-    async def prepare(self) -> None:  # type: ignore[override]
+    async def prepare(self) -> None:
         super().prepare()
         self.buffer = bytearray()
         if self.request.method != "POST":
@@ -152,7 +153,9 @@ class SubmitBase(BaseHandler):
         limit = self.settings["evn_body_limit"]
         if length > limit:
             self.too_large = True
-            self.request.connection.set_max_body_size(min(length, 2 * limit))
+            connection = self.request.connection
+            if isinstance(connection, HTTP1Connection):
+                connection.set_max_body_size(min(length, 2 * limit))
         try:
             self.identity_ = await self.identity()
             self.experiment(self.path_args[0])
