@@ -14,6 +14,8 @@ from typing import Any
 import nbformat
 import pytest
 from evnhelpers import TEST_KEY, closed_port, make_notebook
+from jupyter_server.auth.identity import User
+from tornado.web import create_signed_value
 
 from jupyterlab_evn_submit.actions import ArchiveActions
 
@@ -60,3 +62,15 @@ def write_notebook(jp_root_dir: Path) -> Callable[..., Path]:
         return target
 
     return write
+
+
+@pytest.fixture
+def jp_auth_header(jp_serverapp: Any, jp_http_port: int) -> dict[str, str]:
+    """The token, plus the login cookie of one stable Jupyter user (as a browser holds it):
+    without the cookie, every token-only request is a new anonymous user, and a login started
+    by one request could never be finished by the next."""
+    idp = jp_serverapp.identity_provider
+    name = f"username-127-0-0-1-{jp_http_port}"
+    value = idp.user_to_cookie(User(username="researcher", name="A Researcher"))
+    signed = create_signed_value(jp_serverapp.web_app.settings["cookie_secret"], name, value)
+    return {"Authorization": f"token {idp.token}", "Cookie": f"{name}={signed.decode()}"}

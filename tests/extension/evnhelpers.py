@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import socket
 import urllib.parse
 from collections.abc import Awaitable
@@ -10,10 +12,31 @@ from typing import Any
 
 import anyio.to_thread
 import nbformat
+import requests
 from cryptography.fernet import Fernet
-from stackhelpers import browser_session, submit_login_form
+from stackhelpers import LoopbackCookiePolicy, submit_login_form
 
 TEST_KEY = Fernet.generate_key().decode()
+
+
+class BrowserSession(requests.Session):
+    """A requests session that sends Keycloak's ``Secure`` cookies back to 127.0.0.1, also while
+    following redirects: ``Session.prepare_request`` merges cookies into a jar with the default
+    policy (which drops them), so the header is rebuilt here from the loopback-aware jar."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cookies = requests.cookies.RequestsCookieJar(policy=LoopbackCookiePolicy())
+
+    def prepare_request(self, request: requests.Request) -> requests.PreparedRequest:
+        prepared = super().prepare_request(request)
+        prepared.headers.pop("Cookie", None)
+        prepared.prepare_cookies(self.cookies)
+        return prepared
+
+
+def browser_session() -> BrowserSession:
+    return BrowserSession()
 
 
 def closed_port() -> int:
@@ -79,3 +102,57 @@ async def browser_login(
         authorize_url, user or stack["EVN_DEMO_USER"], password or stack["EVN_DEMO_PASSWORD"]
     )
     return await get(jp_fetch, "callback", params={"state": query["state"], "code": query["code"]})
+
+
+NO_TOKEN = re.compile(r"eyJ[A-Za-z0-9_-]{10,}")
+
+
+def assert_no_token(*bodies: Any, secrets: tuple[str, ...] = ()) -> None:
+    """No JWT (access, ID or Keycloak refresh token) and no given secret in any response body."""
+    for body in bodies:
+        text = body if isinstance(body, str) else bytes(body).decode("utf-8", "replace")
+        assert not NO_TOKEN.search(text), text[:300]
+        for secret in secrets:
+            assert secret not in text
+
+
+def token_claims(token: str) -> dict[str, Any]:
+    import jwt
+
+    return dict(jwt.decode(token, options={"verify_signature": False}))
+
+
+async def drive_device_approval(verification_uri_complete: str, user: str, password: str) -> str:
+    """Approve a device login on Keycloak's own pages, as a person with a browser would."""
+    return await anyio.to_thread.run_sync(
+        _device_approval_blocking, verification_uri_complete, user, password
+    )
+
+
+def _device_approval_blocking(url: str, user: str, password: str) -> str:
+    s = browser_session()
+    page = s.get(url, timeout=30)
+    page.raise_for_status()
+    for _ in range(4):
+        text = page.text
+        login = re.search(r'<form[^>]*id="kc-form-login"[^>]*action="([^"]+)"', text)
+        if login:
+            page = s.post(
+                html.unescape(login.group(1)),
+                data={"username": user, "password": password},
+                timeout=30,
+            )
+            continue
+        # a "grant access" (consent) or "enter your code" form: accept it
+        form = re.search(r'<form[^>]*action="([^"]+)"[^>]*>(.*?)</form>', text, flags=re.S)
+        if form and ("accept" in form.group(2) or "device_user_code" in form.group(2)):
+            fields = dict(
+                re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form.group(2))
+            )
+            if "accept" in form.group(2):
+                fields["accept"] = "Yes"
+            action = urllib.parse.urljoin(page.url, html.unescape(form.group(1)))
+            page = s.post(action, data=fields, timeout=30)
+            continue
+        return text
+    return page.text

@@ -82,7 +82,7 @@ def test_the_registered_routes_are_exactly_the_documented_ones(jp_serverapp, jp_
 
 async def test_every_route_refuses_anonymous_callers(jp_fetch, jp_serverapp, jp_base_url):
     for path, method in registered(jp_serverapp, jp_base_url):
-        kw: dict[str, Any] = {"method": method, "headers": {"Authorization": ""}}
+        kw: dict[str, Any] = {"method": method, "headers": {"Authorization": "", "Cookie": ""}}
         if method == "POST":
             kw["body"] = "{}"
         r = await jp_fetch(
@@ -94,16 +94,10 @@ async def test_every_route_refuses_anonymous_callers(jp_fetch, jp_serverapp, jp_
             assert r.code == 403, (path, method, r.code)
 
 
-async def login_cookie(jp_fetch: Any) -> str:
-    r = await jp_fetch("api", "status")  # token-authenticated: Jupyter sets its login cookie
-    cookies = [c.split(";")[0] for c in r.headers.get_list("Set-Cookie")]
-    login = [c for c in cookies if c.startswith("username-")]
-    assert login, cookies
-    return login[0]
-
-
-async def test_every_state_change_needs_the_xsrf_token(jp_fetch, jp_serverapp, jp_base_url):
-    cookie = await login_cookie(jp_fetch)
+async def test_every_state_change_needs_the_xsrf_token(
+    jp_fetch, jp_serverapp, jp_base_url, jp_auth_header
+):
+    cookie = jp_auth_header["Cookie"]  # Jupyter's login cookie, as a browser holds it
     posts = [p for (p, m) in registered(jp_serverapp, jp_base_url) if m in STATE_CHANGING]
     assert len(posts) == 6
     for path in posts:
