@@ -30,6 +30,22 @@ from .submission import Submission, dump_json
 
 BACKOFF_FIRST = 0.05
 BACKOFF_MAX = 2.0
+MAX_SERVER_ERRORS = 5
+
+
+def _retryable(e: GiteaResponseError) -> bool:
+    """A write that lost a race: re-read and try again (the idempotency record makes it safe).
+
+    Gitea reports lost races as 403 "cannot lock ref", 422 "sha does not match" / "already
+    exists", 409, or 500 with an empty message (a rejected non-fast-forward push, "PushOutOfDate"
+    in its log). A 500 may also be a real fault: those are retried only a few times.
+    """
+    return (
+        e.is_ref_lock_conflict
+        or e.is_sha_mismatch
+        or e.is_already_exists
+        or e.gitea_status in (409, 500)
+    )
 
 
 class Conflict(ServiceError):
@@ -111,7 +127,7 @@ class Archive:
         paths = NotebookPaths(owner, sub.name)
         idem_path = idempotency_path(identity.sub, key)
         deadline = time.monotonic() + self.config.write_deadline_seconds
-        attempt = 0
+        attempt = failures = 0
         async with self.locks.hold(experiment):
             await self.ensure_repo(experiment)
             while True:
@@ -135,11 +151,11 @@ class Archive:
                     answer = await self.gitea.change_files(experiment, body)
                 except GiteaResponseError as e:
                     del body
-                    if e.gitea_status == 404:
+                    failures += e.gitea_status >= 500
+                    if e.gitea_status == 404:  # a repository still being created, or deleted
                         self._known_repos.discard(experiment)
                         await self.ensure_repo(experiment)
-                        continue
-                    if not (e.is_ref_lock_conflict or e.is_sha_mismatch or e.is_already_exists):
+                    elif not _retryable(e) or failures > MAX_SERVER_ERRORS:
                         raise
                     if time.monotonic() > deadline:
                         raise UpstreamUnavailable(
@@ -151,6 +167,7 @@ class Archive:
                     log.info(
                         "write conflict, retrying",
                         extra={"fields": {"attempt": attempt, "delay": round(delay, 3),
+                                          "gitea_status": e.gitea_status,
                                           "gitea": e.gitea_message[:120]}},
                     )  # fmt: skip
                     await asyncio.sleep(delay)

@@ -172,9 +172,11 @@ class SubmitBase(BaseHandler):
             self.too_large = True
             self.buffer = bytearray()
 
-    async def _submit(self, code: str, owner: str, name: str | None) -> None:
+    async def _submit(self, code: str, owner: str | None, name: str | None) -> None:
+        """Submit the body; ``owner``/``name`` None: the caller's folder, named by the body."""
         if self.refusal:
             raise self.refusal
+        owner = username_folder(owner or self.identity_.username)
         if self.too_large:
             raise PayloadTooLarge(
                 f"the request is larger than this archive accepts (notebooks up to "
@@ -185,6 +187,7 @@ class SubmitBase(BaseHandler):
         sub = await asyncio.to_thread(parse_submission, body, self.config.max_notebook_bytes)
         del body
         if name is not None:
+            name = notebook_name(name)
             if sub.name_given and sub.name != name:
                 raise BadRequest(f"the body names {sub.name!r} but the URL addresses {name!r}")
             sub.name = name
@@ -207,7 +210,7 @@ class NotebooksHandler(SubmitBase):
         self.write_json({"experiment": experiment, "notebooks": notebooks})
 
     async def post(self, code: str) -> None:
-        await self._submit(code, username_folder(self.identity_.username), None)
+        await self._submit(code, None, None)
 
 
 class VersionsHandler(SubmitBase):
@@ -219,7 +222,7 @@ class VersionsHandler(SubmitBase):
         self.write_json({"experiment": experiment, "versions": versions})
 
     async def post(self, code: str, owner: str, name: str) -> None:
-        await self._submit(code, username_folder(owner), notebook_name(name))
+        await self._submit(code, owner, name)
 
 
 class NotebookHandler(BaseHandler):
