@@ -23,7 +23,8 @@ from .config import EvnSubmitConfig
 from .errors import BadRequest, ConfigurationError, NotebookNotFound
 from .tokens import TokenManager
 
-EXPERIMENT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+# the services rule (EG078B, N24L1, GT123A …), case-insensitive here; sent upper-case
+EXPERIMENT_RE = re.compile(r"^[A-Za-z]{1,3}[0-9]{2,4}[A-Za-z0-9]{0,4}$")
 NAME_RE = re.compile(r"^[A-Za-z0-9_@+-][A-Za-z0-9._@+ -]{0,199}$")
 KEY_RE = re.compile(r"^[A-Za-z0-9._:-]{8,200}$")
 COPY_DIR = "evn-archive"

@@ -229,5 +229,6 @@ def provenance(
         "output_policy": output_policy,
         "stripped_outputs": stripped_outputs,
         "tool": {"name": "jupyterlab-evn-submit", "version": tool_version},
-        "prepared_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        # no timestamp: a retried click must send the very same body as the first one, or the
+        # service (rightly) refuses the reused idempotency key; the commit carries the date
     }
