@@ -33,7 +33,7 @@ class Identity:
 class TokenVerifier:
     def __init__(self, config: ServiceConfig) -> None:
         self.config = config
-        self.fetcher = Fetcher("Keycloak", config.connect_timeout, config.request_timeout)
+        self.fetcher = Fetcher("Keycloak", config.connect_timeout, config.jwks_timeout)
         self._keys: dict[str, PyJWK] = {}
         self._jwks_url = config.jwks_url
         self._last_fetch = 0.0

@@ -109,6 +109,16 @@ class ServiceConfig(Configurable):
     def _jwks_min_refresh_default(self) -> float:
         return float(_env("EVN_SERVICE_JWKS_MIN_REFRESH_SECONDS", "5"))
 
+    jwks_timeout = Float(
+        config=True,
+        help="Seconds for fetching Keycloak's keys (JWKS) or discovery document. "
+        "Env: EVN_SERVICE_JWKS_TIMEOUT.",
+    )
+
+    @default("jwks_timeout")
+    def _jwks_timeout_default(self) -> float:
+        return float(_env("EVN_SERVICE_JWKS_TIMEOUT", "10"))
+
     gitea_url = Unicode(
         config=True, help="Gitea's root URL, no trailing slash. Env: EVN_GITEA_URL."
     )
@@ -227,7 +237,7 @@ class ServiceConfig(Configurable):
 
     request_timeout = Float(
         config=True,
-        help="Seconds for one request to Gitea or Keycloak (a commit of a big notebook included). "
+        help="Seconds for one request to Gitea (a commit of a big notebook included). "
         "Env: EVN_SERVICE_REQUEST_TIMEOUT.",
     )
 

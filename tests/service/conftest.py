@@ -11,6 +11,7 @@ import requests
 from stackhelpers import password_grant
 from svc_api import GiteaInspector, OpenAPI, experiment_code
 from svc_process import ServiceProcess
+from svc_tokens import RealmKey
 
 
 @pytest.fixture(scope="session")
@@ -59,3 +60,25 @@ def gitea(stack: dict[str, str]) -> GiteaInspector:
 def code() -> str:
     """A fresh experiment code: its repository does not exist yet."""
     return experiment_code()
+
+
+@pytest.fixture(scope="session")
+def realm_key(stack: dict[str, str]) -> Iterator[RealmKey]:
+    """An extra signing key in the real realm's JWKS, for tokens with chosen claims."""
+    key = RealmKey(stack).add()
+    yield key
+    key.remove()
+
+
+@pytest.fixture
+def new_realm_key(stack: dict[str, str]) -> Iterator[Callable[[], RealmKey]]:
+    """Adds keys to the realm during a test (a kid the service has not seen yet)."""
+    added: list[RealmKey] = []
+
+    def add() -> RealmKey:
+        added.append(RealmKey(stack).add())
+        return added[-1]
+
+    yield add
+    for key in added:
+        key.remove()

@@ -142,13 +142,6 @@ def small_service(stack: dict[str, str], service_logs: Path) -> Iterator[Service
 
 
 @pytest.fixture(scope="module")
-def realm_key(stack: dict[str, str]) -> Iterator[RealmKey]:
-    key = RealmKey(stack).add()
-    yield key
-    key.remove()
-
-
-@pytest.fixture(scope="module")
 def tokens(stack: dict[str, str], token: Callable[..., str], realm_key: RealmKey) -> dict[str, Any]:
     issuer = stack["EVN_ISSUER_URL"]
     certs = requests.get(issuer + "/protocol/openid-connect/certs", timeout=30).json()

@@ -56,6 +56,7 @@ def _client(
     return results
 
 
+@pytest.mark.timeout(1800)
 def test_two_replicas_sixteen_clients(
     stack: dict[str, str],
     service_logs: Path,
