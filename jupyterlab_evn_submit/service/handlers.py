@@ -183,7 +183,7 @@ class SubmitBase(BaseHandler):
                 f"{self.config.max_notebook_bytes} bytes)"
             )
         experiment = self.experiment(code)
-        body, self.buffer = bytes(self.buffer), bytearray()
+        body, self.buffer = self.buffer, bytearray()
         sub = await asyncio.to_thread(parse_submission, body, self.config.max_notebook_bytes)
         del body
         if name is not None:
@@ -234,10 +234,11 @@ class NotebookHandler(BaseHandler):
             if not raw_version.isdigit() or int(raw_version) < 1:
                 raise BadRequest("version must be a positive integer")
             version = int(raw_version)
-        data = await self.reader.notebook(
+        data, notebook = await self.reader.notebook(
             experiment, username_folder(owner), notebook_name(name), version
         )
-        self.write_json(data)
+        # the stored notebook is JSON already: spliced in, not parsed and serialised again
+        self.finish(json.dumps(data)[:-1].encode() + b', "notebook": ' + notebook + b"}")
 
 
 class MySubmissionsHandler(BaseHandler):

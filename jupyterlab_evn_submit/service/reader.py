@@ -145,7 +145,8 @@ class Reader:
 
     async def notebook(
         self, experiment: str, owner: str, name: str, version: int | None
-    ) -> dict[str, Any]:
+    ) -> tuple[dict[str, Any], bytes]:
+        """The version's metadata and provenance, and the notebook's stored JSON bytes."""
         paths = NotebookPaths(owner, name)
         if version is None:
             commits, _ = await self.gitea.commits(experiment, paths.state, limit=1)
@@ -161,18 +162,14 @@ class Reader:
         )
         if notebook is None:
             raise NotFound(f"{paths.notebook} is missing at {commit}")
-        notebook_json, provenance_json = await asyncio.to_thread(
-            lambda: (json.loads(notebook), json.loads(provenance) if provenance else None)
-        )
         return {
             "experiment": experiment,
             "owner": owner,
             "name": name,
-            "notebook": notebook_json,
             "metadata": state["metadata"],
-            "provenance": provenance_json,
+            "provenance": json.loads(provenance) if provenance else None,
             "version": state["version"],
             "commit": commit,
             "updated": state["updated"],
             "permalink": self._link(experiment, commit, paths.notebook),
-        }
+        }, notebook

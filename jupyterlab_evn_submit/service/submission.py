@@ -91,9 +91,9 @@ def _notebook(raw: Any, max_bytes: int) -> tuple[bytes, str]:
     return data, language
 
 
-def parse_submission(body: bytes, max_bytes: int) -> Submission:
+def parse_submission(body: bytes | bytearray, max_bytes: int) -> Submission:
     """Check the JSON body of ``POST …/notebooks``; every problem is a 4xx naming the field."""
-    if not body.strip():
+    if not body or body.isspace():
         raise BadRequest("the request body is empty; send {notebook, metadata, ...} as JSON")
     fingerprint = hashlib.sha256(body).hexdigest()
     try:
