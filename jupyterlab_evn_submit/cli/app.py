@@ -17,7 +17,6 @@ from typing import Any
 
 from .. import __version__
 from ..config import OUTPUT_POLICIES
-from . import browse, login
 from .context import Context, load_config, log
 from .exitcodes import (
     CONFIGURATION,
@@ -28,7 +27,8 @@ from .exitcodes import (
     USAGE,
     outcome,
 )
-from .submit import DEFAULT_LICENSE, SubmitRequest, submit
+
+DEFAULT_LICENSE = "CC-BY-4.0"  # the sidebar's default too (src/model.ts)
 
 PROG = "jupyter evn-submit"
 EPILOG = "exit codes:\n" + "\n".join(
@@ -123,6 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _human_login(r: dict[str, Any]) -> str:
+    from . import login
+
     who = login.describe_user(r.get("user"))
     if r.get("already"):
         return f"Already logged in as {who}. (Use --force to log in again.)"
@@ -130,6 +132,8 @@ def _human_login(r: dict[str, Any]) -> str:
 
 
 def _human_status(r: dict[str, Any]) -> str:
+    from . import login
+
     svc = r["service"]
     lines = [
         "Logged in as " + login.describe_user(r["user"])
@@ -190,14 +194,20 @@ def _say(text: str) -> None:
 
 
 async def _login(ctx: Context, a: argparse.Namespace) -> dict[str, Any]:
+    from . import login
+
     return await login.login(ctx, bootstrap=a.bootstrap, force=a.force, say=_say)
 
 
 async def _status(ctx: Context, a: argparse.Namespace) -> dict[str, Any]:
+    from . import login
+
     return await login.status(ctx)
 
 
 async def _submit(ctx: Context, a: argparse.Namespace) -> dict[str, Any]:
+    from .submit import SubmitRequest, submit
+
     req = SubmitRequest(
         notebook=a.notebook,
         experiment=a.experiment,
@@ -217,14 +227,20 @@ async def _submit(ctx: Context, a: argparse.Namespace) -> dict[str, Any]:
 
 
 async def _list(ctx: Context, a: argparse.Namespace) -> dict[str, Any]:
+    from . import browse
+
     return await browse.list_notebooks(ctx, a.experiment)
 
 
 async def _fetch(ctx: Context, a: argparse.Namespace) -> dict[str, Any]:
+    from . import browse
+
     return await browse.fetch(ctx, a.experiment, a.owner, a.name, a.version, a.output)
 
 
 async def _logout(ctx: Context, a: argparse.Namespace) -> dict[str, Any]:
+    from . import login
+
     return await login.logout(ctx)
 
 

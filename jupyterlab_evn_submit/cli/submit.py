@@ -33,9 +33,9 @@ from ..errors import BadRequest, NotebookNotFound, NotLoggedIn
 from ..service.errors import ServiceError as ArchiveRule
 from ..service.metadata import parse_metadata
 from ..service.names import notebook_name
+from .app import DEFAULT_LICENSE
 from .context import Context, log
 
-DEFAULT_LICENSE = "CC-BY-4.0"  # the sidebar's default too (src/model.ts)
 JOURNAL_DIR = "cli-submissions"
 JOURNAL_DAYS = 90
 
