@@ -153,7 +153,7 @@ class EvnSubmitConfig(Configurable):
 
     @default("max_notebook_bytes")
     def _max_default(self) -> int:
-        return int(_env("EVN_MAX_NOTEBOOK_BYTES", str(100 * 1024 * 1024)))
+        return int(_env("EVN_MAX_NOTEBOOK_BYTES", str(64 * 1024 * 1024)))
 
     @default("output_budget")
     def _budget_default(self) -> int:
