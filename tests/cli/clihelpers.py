@@ -195,9 +195,9 @@ def text_outputs(nb: Any) -> list[list[str]]:
 # --- Gitea ----------------------------------------------------------------------------------
 
 
-def gitea_get(stack: dict[str, str], path: str, **params: Any) -> requests.Response:
+def gitea_get(stack: dict[str, str], api_path: str, **params: Any) -> requests.Response:
     return requests.get(
-        stack["EVN_GITEA_URL"] + "/api/v1" + path,
+        stack["EVN_GITEA_URL"] + "/api/v1" + api_path,
         headers={"Authorization": f"token {stack['EVN_GITEA_ADMIN_TOKEN']}"},
         params=params,
         timeout=30,
@@ -223,3 +223,11 @@ def clean_env(**overrides: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("EVN_", "JUPYTER_"))}
     env.update(overrides)
     return env
+
+
+def delete_repo(stack: dict[str, str], code: str) -> None:
+    requests.delete(
+        f"{stack['EVN_GITEA_URL']}/api/v1/repos/{stack['EVN_GITEA_ORG']}/{code}",
+        headers={"Authorization": f"token {stack['EVN_GITEA_ADMIN_TOKEN']}"},
+        timeout=60,
+    )
