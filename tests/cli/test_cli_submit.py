@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +24,7 @@ from clihelpers import (
     text_outputs,
 )
 
-from jupyterlab_evn_submit.cli.exitcodes import INVALID, NOT_LOGGED_IN, OK, UNAVAILABLE
+from jupyterlab_evn_submit.cli.exitcodes import INVALID, NOT_LOGGED_IN, OK, REJECTED, UNAVAILABLE
 
 pytestmark = pytest.mark.stack
 
@@ -100,6 +101,22 @@ def test_rerun_makes_no_second_commit(archived, code, stack):
         first["idempotency_key"],
     )
     assert len(folder_commits(stack, code, folder)) == len(before) == 1
+
+
+def test_without_the_journal_a_replay_is_refused_not_committed(archived, code, stack):
+    """On another machine (no journal entry) the provenance differs: the archive refuses the
+    reused key (exit 6) instead of committing the same notebook twice."""
+    journal = Path(archived["env"]["EVN_TOKEN_STORE"]).parent / "cli-submissions"
+    moved = journal.with_name("cli-submissions-away")
+    journal.rename(moved)
+    try:
+        r = run_cli(archived["env"], *archived["args"])
+    finally:
+        shutil.rmtree(journal, ignore_errors=True)
+        moved.rename(journal)
+    assert r.code == REJECTED, r
+    assert "already used" in r.json()["message"]
+    assert len(folder_commits(stack, code, archived["first"].json()["folder"])) == 1
 
 
 def test_changed_metadata_is_a_new_version(archived, code, stack, tmp_path):
