@@ -17,14 +17,8 @@ export const LICENSES: ReadonlyArray<string> = [
   'GPL-3.0-or-later'
 ];
 
-export const OUTPUT_POLICIES: ReadonlyArray<string> = [
-  'keep',
-  'strip',
-  'strip-large'
-];
-
 /** An EVN experiment code such as EG078B or N24L1. */
-export const EXPERIMENT_PATTERN = '^[A-Za-z][A-Za-z0-9_-]{1,31}$';
+export const EXPERIMENT_PATTERN = '^[A-Za-z]{1,3}[0-9]{2,4}[A-Za-z0-9]{0,4}$';
 /** An ORCID iD: four groups of four digits, the last may end in X. */
 export const ORCID_PATTERN = '^[0-9]{4}-[0-9]{4}-[0-9]{4}-[0-9]{3}[0-9X]$';
 
@@ -57,6 +51,7 @@ export function submissionSchema(trans: TranslationBundle): RJSFSchema {
         minItems: 1,
         items: {
           type: 'object',
+          title: trans.__('Author'),
           required: ['name'],
           properties: {
             name: { type: 'string', title: trans.__('Name'), minLength: 1 },
@@ -82,7 +77,11 @@ export function submissionSchema(trans: TranslationBundle): RJSFSchema {
       output_policy: {
         type: 'string',
         title: trans.__('Cell outputs'),
-        enum: [...OUTPUT_POLICIES]
+        oneOf: [
+          { const: 'keep', title: trans.__('Keep all outputs') },
+          { const: 'strip', title: trans.__('Strip all outputs') },
+          { const: 'strip-large', title: trans.__('Strip large outputs') }
+        ]
       },
       output_budget_mb: {
         type: 'number',
@@ -120,13 +119,6 @@ export function submissionUiSchema(trans: TranslationBundle): UiSchema {
     experiment: { 'ui:placeholder': 'EG078B' },
     description: { 'ui:widget': 'textarea', 'ui:options': { rows: 3 } },
     message: { 'ui:widget': 'textarea', 'ui:options': { rows: 2 } },
-    output_policy: {
-      'ui:enumNames': [
-        trans.__('Keep all outputs'),
-        trans.__('Strip all outputs'),
-        trans.__('Strip large outputs')
-      ]
-    },
     authors: { items: { orcid: { 'ui:placeholder': '0000-0002-1825-0097' } } }
   };
 }

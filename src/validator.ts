@@ -39,6 +39,13 @@ function check(
       allowedValues: schema.enum
     });
   }
+  if (
+    Array.isArray(schema.oneOf) &&
+    schema.oneOf.every(o => typeof o === 'object' && 'const' in o) &&
+    !schema.oneOf.some(o => (o as RJSFSchema).const === data)
+  ) {
+    add('oneOf', 'must be one of the allowed values');
+  }
   switch (schema.type) {
     case 'object': {
       if (typeof data !== 'object' || Array.isArray(data)) {

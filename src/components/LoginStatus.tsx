@@ -62,7 +62,14 @@ export function LoginStatus(props: ILoginStatusProps): JSX.Element {
           </div>
         </div>
       )}
-      {serviceDown && (
+      {status?.configured === false && (
+        <p className="jp-evn-submit-warning">
+          {trans.__(
+            'The EVN archive is not configured on this Jupyter server: ask its operator to set the login issuer and the notebook service.'
+          )}
+        </p>
+      )}
+      {serviceDown && status?.configured !== false && (
         <p className="jp-evn-submit-warning">
           {trans.__('The EVN notebook service cannot be reached just now.')}
         </p>

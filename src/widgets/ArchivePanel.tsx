@@ -11,7 +11,7 @@ import { evnArchiveIcon } from '../icons';
 import { IEvnArchiveModel, INotebookSummary } from '../tokens';
 
 export type Section = 'account' | 'submit' | 'submissions' | 'archive';
-const SECTIONS: Section[] = ['account', 'submit', 'submissions', 'archive'];
+const SECTIONS: Section[] = ['submit', 'submissions', 'archive'];
 
 export namespace ArchivePanel {
   export interface IOptions {
@@ -42,13 +42,19 @@ export class ArchivePanel extends SidePanel {
       const widget = ReactWidget.create(
         <UseSignal signal={model.changed}>{render}</UseSignal>
       );
+      widget.addClass('jp-evn-submit-section');
       widget.addClass(`jp-evn-submit-section-${name}`);
       widget.title.label = label;
       return widget;
     };
     const loggedIn = () => !!model.status?.logged_in;
 
-    this.addWidget(
+    const heading = new Widget();
+    heading.addClass('jp-evn-submit-title');
+    heading.node.textContent = trans.__('EVN archive');
+    this.header.addWidget(heading);
+    // The account stays visible above the sections, at its natural height.
+    this.header.addWidget(
       view(
         () => (
           <LoginStatus
@@ -118,12 +124,17 @@ export class ArchivePanel extends SidePanel {
         'archive'
       )
     );
+    // The form needs the room; the lists take what is left.
+    (this.content as AccordionPanel).setRelativeSizes([3, 1, 1]);
   }
 
   /** Expand a section (and keep the others as they are). */
   showSection(section: Section): void {
     const content = this.content as AccordionPanel;
     const index = SECTIONS.indexOf(section);
+    if (index < 0) {
+      return;
+    }
     const widget: Widget | undefined = this.widgets[index];
     if (widget && !widget.isVisible && content.expand) {
       content.expand(index);
