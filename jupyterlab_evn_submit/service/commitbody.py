@@ -11,8 +11,10 @@ _CHUNK = 3 * 256 * 1024  # a multiple of 3: chunks encode to base64 without padd
 
 
 def git_blob_sha(data: bytes) -> str:
-    """The object id git gives ``data`` (Gitea's ``sha`` of a file)."""
-    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+    """The object id git gives ``data`` (Gitea's ``sha`` of a file), without copying ``data``."""
+    digest = hashlib.sha1(b"blob %d\0" % len(data), usedforsecurity=False)
+    digest.update(data)
+    return digest.hexdigest()
 
 
 @dataclass

@@ -183,9 +183,8 @@ class SubmitBase(BaseHandler):
                 f"{self.config.max_notebook_bytes} bytes)"
             )
         experiment = self.experiment(code)
-        body, self.buffer = self.buffer, bytearray()
-        sub = await asyncio.to_thread(parse_submission, body, self.config.max_notebook_bytes)
-        del body
+        held, self.buffer = [self.buffer], bytearray()
+        sub = await asyncio.to_thread(parse_submission, held, self.config.max_notebook_bytes)
         if name is not None:
             name = notebook_name(name)
             if sub.name_given and sub.name != name:

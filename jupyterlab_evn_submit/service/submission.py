@@ -91,8 +91,13 @@ def _notebook(raw: Any, max_bytes: int) -> tuple[bytes, str]:
     return data, language
 
 
-def parse_submission(body: bytes | bytearray, max_bytes: int) -> Submission:
-    """Check the JSON body of ``POST …/notebooks``; every problem is a 4xx naming the field."""
+def parse_submission(held: list[bytearray], max_bytes: int) -> Submission:
+    """Check the JSON body of ``POST …/notebooks``; every problem is a 4xx naming the field.
+
+    ``held`` holds the only reference to the request body: it is taken out and dropped once
+    parsed, so a big notebook is not held twice while it is serialised for storage.
+    """
+    body = held.pop()
     if not body or body.isspace():
         raise BadRequest("the request body is empty; send {notebook, metadata, ...} as JSON")
     fingerprint = hashlib.sha256(body).hexdigest()
@@ -100,6 +105,7 @@ def parse_submission(body: bytes | bytearray, max_bytes: int) -> Submission:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as e:
         raise BadRequest(f"the request body is not valid JSON: {str(e)[:200]}") from e
+    del body
     if not isinstance(data, dict):
         raise BadRequest("the request body must be a JSON object {notebook, metadata, ...}")
     unknown = set(data) - BODY_FIELDS
