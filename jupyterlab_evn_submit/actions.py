@@ -186,11 +186,12 @@ class ArchiveActions:
         head = {"metadata": metadata, "message": message, "provenance": provenance}
         if name is not None:
             head["name"] = name
-        body = await anyio.to_thread.run_sync(_body, prepared.body, head)
-        if key is None:
-            key = "auto-" + hashlib.sha256(experiment.encode() + b"\0" + body).hexdigest()[:48]
+        body, derived_key = await anyio.to_thread.run_sync(_body, experiment, prepared.body, head)
+        idempotency_key = key or derived_key
         tokens, client = self.tokens, self.client
-        return await tokens.with_token(lambda tok: client.submit(experiment, body, key, tok))
+        return await tokens.with_token(
+            lambda tok: client.submit(experiment, body, idempotency_key, tok)
+        )
 
     # --- browse ----------------------------------------------------------------------------
 
@@ -243,7 +244,11 @@ class ArchiveActions:
         raise BadRequest(f"Too many copies of {stem} in {folder}; tidy it up first.")
 
 
-def _body(notebook: bytes, head: dict[str, Any]) -> bytes:
-    """``{"notebook": …, **head}`` without re-encoding the (possibly huge) notebook."""
+def _body(experiment: str, notebook: bytes, head: dict[str, Any]) -> tuple[bytes, str]:
+    """``{"notebook": …, **head}`` without re-encoding the (possibly huge) notebook, and the
+    idempotency key derived from it (for callers that send none: the same content, the same
+    key, so a blind retry cannot create a second version)."""
     rest = json.dumps(head, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return b'{"notebook":' + notebook + b"," + rest[1:]
+    body = b'{"notebook":' + notebook + b"," + rest[1:]
+    digest = hashlib.sha256(experiment.encode() + b"\0" + body).hexdigest()
+    return body, "auto-" + digest[:48]

@@ -17,6 +17,8 @@ from cryptography.fernet import Fernet
 from stackhelpers import LoopbackCookiePolicy, submit_login_form
 
 TEST_KEY = Fernet.generate_key().decode()
+# generous: on a loaded 2-core machine a real Gitea commit can take many seconds
+REQUEST_TIMEOUT = 180
 
 
 class BrowserSession(requests.Session):
@@ -67,12 +69,14 @@ def make_notebook(cells: int = 3, output_bytes: int = 10, executed: bool = True)
 
 
 def post(jp_fetch: Any, *parts: str, body: Any = None, **kw: Any) -> Awaitable[Any]:
+    kw.setdefault("request_timeout", REQUEST_TIMEOUT)
     return jp_fetch(
         "evn-submit", *parts, method="POST", body=json.dumps(body or {}), raise_error=False, **kw
     )
 
 
 def get(jp_fetch: Any, *parts: str, **kw: Any) -> Awaitable[Any]:
+    kw.setdefault("request_timeout", REQUEST_TIMEOUT)
     return jp_fetch("evn-submit", *parts, raise_error=False, **kw)
 
 

@@ -49,7 +49,7 @@ def evn_config(stack: dict[str, str], store_path: Path) -> dict[str, Any]:
         "token_store": str(store_path),
         "token_keys": [TEST_KEY],
         "bootstrap_token_env": BOOTSTRAP_ENV,
-        "http_timeout": 10.0,
+        "http_timeout": 60.0,
     }
 
 

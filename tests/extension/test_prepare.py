@@ -118,3 +118,11 @@ def test_kernel_python_of_an_ipykernel_spec():
         prep.kernel_python(["/opt/casa/bin/python3", "-m", "ipykernel"]) == "/opt/casa/bin/python3"
     )
     assert prep.kernel_python(["R", "--slave"]) is None
+
+
+def test_serialize_is_the_same_json_as_a_single_dump():
+    nb = make_notebook(4, 100)
+    nb.cells[1].source = "print('ünïcode ✓')"
+    assert json.loads(prep.serialize(nb)) == json.loads(json.dumps(nb))
+    empty = nbformat.v4.new_notebook()
+    assert json.loads(prep.serialize(empty)) == json.loads(json.dumps(empty))

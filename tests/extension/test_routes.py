@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 import pytest
 from evnhelpers import TEST_KEY, body_of, get, make_notebook, post
 from tornado.routing import PathMatches, Router, Rule
@@ -274,3 +275,18 @@ async def test_bodies_that_are_not_json_objects_are_400(jp_fetch):
     assert r.code == 400 and "JSON object" in body_of(r)["message"]
     r = await jp_fetch("evn-submit", "open-copy", method="POST", body="{", raise_error=False)
     assert r.code == 400 and "not JSON" in body_of(r)["message"]
+
+
+def _write_garbage(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"gAAAAAB-this-is-not-a-fernet-token")
+
+
+async def test_a_corrupt_store_is_logged_out_not_a_crash(jp_fetch, store_path: Path, caplog):
+    await anyio.to_thread.run_sync(_write_garbage, store_path)
+    r = await get(jp_fetch, "status")
+    assert r.code == 200
+    assert body_of(r)["logged_in"] is False
+    assert "cannot be decrypted" in caplog.text or "corrupt" in caplog.text
+    r = await post(jp_fetch, "submit", body=submission())
+    assert r.code in (401, 404)  # not logged in (or no notebook): never a 500
