@@ -6,10 +6,10 @@ and the metadata (with the archive's own rules from ``service.metadata``).
 
 Idempotency: unless ``--idempotency-key`` is given, the key is derived from the experiment, the
 name, the metadata, the message and the notebook as sent. The notebook service replays a key only
-for a byte-identical request, and the provenance holds a timestamp and package versions; so the
-provenance of the first attempt is kept in a small journal beside the token store
-(``<store dir>/cli-submissions/<key>.json``) and reused by every re-run with the same key. A
-re-run after a network failure, or after success, therefore makes no second commit.
+for a byte-identical request, and the provenance holds the kernel's package versions (which may
+change between two runs); so the provenance of the first attempt is kept in a small journal
+beside the token store (``<store dir>/cli-submissions/<key>.json``) and reused by every re-run
+with the same key. A re-run after a network failure, or after success, makes no second commit.
 """
 
 from __future__ import annotations
