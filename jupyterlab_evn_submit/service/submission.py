@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
 import warnings
@@ -34,9 +35,17 @@ class Submission:
 
 
 def dump_json(value: Any) -> bytes:
-    """JSON in nbformat's on-disk layout (stable diffs between versions)."""
-    text = json.dumps(value, indent=1, sort_keys=True, ensure_ascii=False, separators=(",", ": "))
-    return (text + "\n").encode()
+    """JSON in nbformat's on-disk layout (stable diffs between versions).
+
+    Written piece by piece into one buffer: ``json.dumps`` would hold the escaped pieces, the
+    joined text and its encoding at once (3x a big notebook).
+    """
+    out = io.BytesIO()
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="\n", write_through=True)
+    json.dump(value, text, indent=1, sort_keys=True, ensure_ascii=False, separators=(",", ": "))
+    text.write("\n")
+    text.detach()
+    return out.getvalue()  # CPython hands over the buffer itself: no copy
 
 
 def idempotency_key(raw: str | None) -> str:
