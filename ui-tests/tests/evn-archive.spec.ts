@@ -330,3 +330,34 @@ test('logs out', async ({ page, request }) => {
   const status = await request.get('/evn-submit/status');
   expect((await status.json()).logged_in).toBe(false);
 });
+
+test('logs in with a code entered on another device', async ({
+  page,
+  context
+}) => {
+  await openPanel(page);
+  await page.locator(`${PANEL} .jp-evn-submit-device-button`).click();
+  const link = page.locator(`${PANEL} .jp-evn-submit-device a`);
+  const href = await link.getAttribute('href');
+  expect(href).toMatch(/\/device/);
+  // The "other device": Keycloak's device page, with the code in the link.
+  const other = await context.newPage();
+  await other.goto(href!);
+  await other.locator('#username').fill(stack.user);
+  await other.locator('#password').fill(stack.password);
+  await other.locator('#kc-login').click();
+  await other.waitForLoadState();
+  // Keycloak asks to grant the device access when the client needs consent.
+  if (await other.locator('#kc-login').isVisible()) {
+    await other.locator('#kc-login').click();
+  }
+  // The panel polls and notices the login.
+  await expect(page.locator(`${PANEL} .jp-evn-submit-user-name`)).toHaveText(
+    'Demo Researcher',
+    { timeout: 60000 }
+  );
+  await page.locator(`${PANEL} .jp-evn-submit-logout`).click();
+  await expect(
+    page.locator(PANEL).getByRole('button', { name: 'Log in', exact: true })
+  ).toBeVisible();
+});
