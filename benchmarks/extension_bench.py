@@ -248,11 +248,15 @@ def latency_under_submission(stack: dict[str, str], size_mb: int, work: Path) ->
         took = time.perf_counter() - t0
         stop.set()
         prober.join()
-        assert r.status_code == 201, r.text[:500]
+        # 200: the extension retried (timeout or 502-504) and the service replayed the first commit
+        assert r.status_code in (200, 201), r.text[:500]
         print(f"\n/api/status latency, {size / 1e6:.1f} MB notebook ({size_mb} image outputs)")
         print(f"  idle              {percentiles(idle)}")
         print(f"  during submission {percentiles(busy)}")
-        print(f"  submission took {took:.2f} s end to end (prepare, upload, commit)")
+        print(
+            f"  submission took {took:.2f} s end to end (prepare, upload, commit), "
+            f"HTTP {r.status_code}"
+        )
         s.post(base + "evn-submit/logout", json={}, timeout=30)
     finally:
         server.terminate()
