@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+import requests
 from svc_api import GiteaInspector, OpenAPI, body, notebook, submit
 from svc_process import ServiceProcess
 from svc_proxy import TcpProxy
@@ -18,6 +19,17 @@ from svc_tokens import RealmKey, claims_of
 pytestmark = pytest.mark.stack
 SUBMIT = "/api/v1/experiments/{code}/notebooks"
 TIMEOUT = 5
+
+
+def _answered(url: str, code: str, tok: str, payload: dict, key: str) -> requests.Response:
+    """Retry with the same key until the service answers other than 503/504 (a loaded machine
+    can make a single retry time out again; the key keeps it to one commit)."""
+    deadline = time.monotonic() + 180
+    while True:
+        r = submit(url, code, tok, payload, key)
+        if r.status_code not in (503, 504) or time.monotonic() > deadline:
+            return r
+        time.sleep(2)
 
 
 def _proxy(url: str) -> TcpProxy:
@@ -58,12 +70,13 @@ def test_gitea_down_or_slow_then_a_retry_lands_once(
     phrase: str,
     behind_proxy: ServiceProcess,
     gitea_proxy: TcpProxy,
+    service: ServiceProcess,
     openapi: OpenAPI,
     token: Callable[..., str],
     gitea: GiteaInspector,
     code: str,
 ) -> None:
-    first = submit(behind_proxy.url, code, token(), body(name="before"))
+    first = submit(service.url, code, token(), body(name="before"))
     assert first.status_code == 201, first.text
     commits = gitea.commit_count(code)
     tree = sorted(gitea.tree(code))
@@ -85,8 +98,8 @@ def test_gitea_down_or_slow_then_a_retry_lands_once(
 
     gitea_proxy.mode = "up"
     time.sleep(TIMEOUT + 2.5)  # let held connections drain
-    retry = submit(behind_proxy.url, code, token(), payload, key)
-    assert retry.status_code == 201, retry.text
+    retry = _answered(behind_proxy.url, code, token(), payload, key)
+    assert retry.status_code in (200, 201), retry.text
     assert gitea.commit_count(code) == commits + 1
     again = submit(behind_proxy.url, code, token(), payload, key)
     assert again.status_code == 200 and again.json()["commit"] == retry.json()["commit"]
@@ -96,11 +109,12 @@ def test_gitea_down_or_slow_then_a_retry_lands_once(
 def test_commit_landed_but_answer_lost_is_not_committed_twice(
     behind_proxy: ServiceProcess,
     gitea_proxy: TcpProxy,
+    service: ServiceProcess,
     token: Callable[..., str],
     gitea: GiteaInspector,
     code: str,
 ) -> None:
-    assert submit(behind_proxy.url, code, token(), body(name="before")).status_code == 201
+    assert submit(service.url, code, token(), body(name="before")).status_code == 201
     commits = gitea.commit_count(code)
     gitea_proxy.mode = "slow-writes"  # Gitea commits, its answer arrives after our timeout
     gitea_proxy.slow_seconds = TIMEOUT + 2
@@ -108,12 +122,12 @@ def test_commit_landed_but_answer_lost_is_not_committed_twice(
     payload = body(name="ambiguous")
     r = submit(behind_proxy.url, code, token(), payload, key)
     assert r.status_code == 504, r.text
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120
     while gitea.commit_count(code) == commits and time.monotonic() < deadline:
         time.sleep(0.5)
     assert gitea.commit_count(code) == commits + 1, "the write reached Gitea"
     gitea_proxy.mode = "up"
-    retry = submit(behind_proxy.url, code, token(), payload, key)
+    retry = _answered(behind_proxy.url, code, token(), payload, key)
     assert retry.status_code == 200 and retry.json()["created"] is False, retry.text
     log = gitea.api(f"/repos/{gitea.org}/{code}/commits", limit=1, stat="false").json()
     assert retry.json()["commit"] == log[0]["sha"]
