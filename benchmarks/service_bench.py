@@ -157,7 +157,9 @@ def peak_rss(service: Service, gitea: Gitea, tokens: Tokens) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions and clients")
+    parser.add_argument("--only", default="1,2,3,4", help="sections to run, e.g. 1,4")
     args = parser.parse_args()
+    only = {int(x) for x in args.only.split(",")}
     stack = stack_env()
     gitea, tokens = Gitea(stack), Tokens(stack)
     log_dir = Path(tempfile.mkdtemp(prefix="service-bench-"))
@@ -165,10 +167,14 @@ def main() -> None:
     print(f"notebook service benchmark · {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} · "
           f"{psutil.cpu_count()} CPUs, load {psutil.getloadavg()[0]:.1f}")  # fmt: skip
     try:
-        single_submissions(service, gitea, tokens, reps=2 if args.quick else 3)
-        git_path(service, gitea, tokens, existing=200)
-        concurrency(service, gitea, tokens, clients=16, each=2 if args.quick else 3)
-        peak_rss(service, gitea, tokens)
+        if 1 in only:
+            single_submissions(service, gitea, tokens, reps=2 if args.quick else 3)
+        if 2 in only:
+            git_path(service, gitea, tokens, existing=200)
+        if 3 in only:
+            concurrency(service, gitea, tokens, clients=16, each=2 if args.quick else 3)
+        if 4 in only:
+            peak_rss(service, gitea, tokens)
     finally:
         service.stop()
         shutil.rmtree(log_dir, ignore_errors=True)
