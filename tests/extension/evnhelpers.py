@@ -126,14 +126,16 @@ def token_claims(token: str) -> dict[str, Any]:
     return dict(jwt.decode(token, options={"verify_signature": False}))
 
 
-async def drive_device_approval(verification_uri_complete: str, user: str, password: str) -> str:
-    """Approve a device login on Keycloak's own pages, as a person with a browser would."""
+async def drive_device_approval(
+    verification_uri_complete: str, user: str, password: str, *, deny: bool = False
+) -> str:
+    """Approve (or deny) a device login on Keycloak's own pages, as a person would."""
     return await anyio.to_thread.run_sync(
-        _device_approval_blocking, verification_uri_complete, user, password
+        _device_approval_blocking, verification_uri_complete, user, password, deny
     )
 
 
-def _device_approval_blocking(url: str, user: str, password: str) -> str:
+def _device_approval_blocking(url: str, user: str, password: str, deny: bool = False) -> str:
     s = browser_session()
     page = s.get(url, timeout=30)
     page.raise_for_status()
@@ -154,7 +156,7 @@ def _device_approval_blocking(url: str, user: str, password: str) -> str:
                 re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form.group(2))
             )
             if "accept" in form.group(2):
-                fields["accept"] = "Yes"
+                fields["cancel" if deny else "accept"] = "No" if deny else "Yes"
             action = urllib.parse.urljoin(page.url, html.unescape(form.group(1)))
             page = s.post(action, data=fields, timeout=30)
             continue

@@ -214,6 +214,28 @@ async def test_device_login(jp_fetch, stack, store_path):
     assert_no_token(start.body, json.dumps(answer))
 
 
+async def test_device_login_denied_by_the_user(jp_fetch, stack, store_path):
+    device = body_of(await post(jp_fetch, "device"))
+    page = await drive_device_approval(
+        device["verification_uri_complete"],
+        stack["EVN_DEMO_USER"],
+        stack["EVN_DEMO_PASSWORD"],
+        deny=True,
+    )
+    assert "Consent denied" in page
+    deadline = time.monotonic() + 30
+    while True:
+        await asyncio.sleep(device["interval"])
+        answer = body_of(
+            await post(jp_fetch, "device", "poll", body={"device_id": device["device_id"]})
+        )
+        if answer["status"] != "pending" or time.monotonic() > deadline:
+            break
+    assert answer == {"status": "denied"}
+    assert not store_path.exists()
+    assert body_of(await get(jp_fetch, "status"))["logged_in"] is False
+
+
 async def fresh_refresh_token(stack: dict[str, str], oidc: Any) -> str:
     """A refresh token of the JupyterLab client, obtained the way JupyterHub would."""
     redirect = "http://127.0.0.1:1/hub/oauth_callback"
