@@ -59,7 +59,7 @@ def stack_env() -> dict[str, str]:
         sys.exit("devstack is not up: python3 -m devstack up")
     env = {}
     for line in out.stdout.splitlines():
-        key, _, value = line.partition("=")
+        key, _, value = line.removeprefix("export ").partition("=")
         env[key] = shlex.split(value)[0] if value else ""
     return env
 

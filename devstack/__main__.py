@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
                 print("devstack: not set up yet; run `python3 -m devstack up`", file=sys.stderr)
                 return 1
             for key, value in stack_env(state).items():
-                print(f"{key}={shlex.quote(value)}")
+                print(f"export {key}={shlex.quote(value)}")
         elif args.command == "down":
             down(state)
         elif args.command == "restart":

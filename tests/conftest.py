@@ -29,7 +29,7 @@ def _env_lines(text: str) -> dict[str, str]:
 
     out = {}
     for line in text.splitlines():
-        key, _, value = line.partition("=")
+        key, _, value = line.removeprefix("export ").partition("=")
         out[key] = shlex.split(value)[0] if value else ""
     return out
 
