@@ -18,10 +18,55 @@ class LoopbackCookiePolicy(DefaultCookiePolicy):
         return host in ("127.0.0.1", "localhost") or super().return_ok_secure(cookie, request)
 
 
-def browser_session() -> requests.Session:
-    s = requests.Session()
-    s.cookies = requests.cookies.RequestsCookieJar(policy=LoopbackCookiePolicy())
-    return s
+class BrowserSession(requests.Session):
+    """A requests session that sends Keycloak's ``Secure`` cookies back to 127.0.0.1, also while
+    following redirects: ``Session.prepare_request`` merges cookies into a jar with the default
+    policy (which drops them), so the header is rebuilt here from the loopback-aware jar."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cookies = requests.cookies.RequestsCookieJar(policy=LoopbackCookiePolicy())
+
+    def prepare_request(self, request: requests.Request) -> requests.PreparedRequest:
+        prepared = super().prepare_request(request)
+        prepared.headers.pop("Cookie", None)
+        prepared.prepare_cookies(self.cookies)
+        return prepared
+
+
+def browser_session() -> BrowserSession:
+    return BrowserSession()
+
+
+def approve_device(url: str, user: str, password: str, *, deny: bool = False) -> str:
+    """Open a device login's verification URL, log in and accept (or deny) the "grant access"
+    page, as a person would; the text of the last page."""
+    s = BrowserSession()
+    page = s.get(url, timeout=30)
+    page.raise_for_status()
+    for _ in range(5):
+        text = page.text
+        login = re.search(r'<form[^>]*id="kc-form-login"[^>]*action="([^"]+)"', text)
+        if login:
+            page = s.post(
+                html.unescape(login.group(1)),
+                data={"username": user, "password": password},
+                timeout=30,
+            )
+            continue
+        # a "grant access" (consent) or "enter your code" form
+        form = re.search(r'<form[^>]*action="([^"]+)"[^>]*>(.*?)</form>', text, flags=re.S)
+        if form and ("accept" in form.group(2) or "device_user_code" in form.group(2)):
+            fields = dict(
+                re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form.group(2))
+            )
+            if "accept" in form.group(2):
+                fields["cancel" if deny else "accept"] = "No" if deny else "Yes"
+            action = urllib.parse.urljoin(page.url, html.unescape(form.group(1)))
+            page = s.post(action, data=fields, timeout=30)
+            continue
+        return text
+    return page.text
 
 
 def token_endpoint(stack: dict) -> str:

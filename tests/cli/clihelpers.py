@@ -3,7 +3,6 @@ device login on Keycloak's own pages, execute notebooks headless, look into Gite
 
 from __future__ import annotations
 
-import html
 import json
 import os
 import random
@@ -20,7 +19,7 @@ from typing import Any
 import nbformat
 import requests
 from nbclient import NotebookClient
-from stackhelpers import LoopbackCookiePolicy
+from stackhelpers import approve_device
 
 JUPYTER = str(Path(sys.executable).parent / "jupyter")
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{10,}")
@@ -71,50 +70,6 @@ def experiment_code() -> str:
 
 
 # --- device login ---------------------------------------------------------------------------
-
-
-class BrowserSession(requests.Session):
-    """Sends Keycloak's ``Secure`` cookies back to 127.0.0.1, also while following redirects."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.cookies = requests.cookies.RequestsCookieJar(policy=LoopbackCookiePolicy())
-
-    def prepare_request(self, request: requests.Request) -> requests.PreparedRequest:
-        prepared = super().prepare_request(request)
-        prepared.headers.pop("Cookie", None)
-        prepared.prepare_cookies(self.cookies)
-        return prepared
-
-
-def approve_device(url: str, user: str, password: str) -> str:
-    """Open the verification URL, log in, and accept the "grant access" page, as a person would;
-    the text of the last page."""
-    s = BrowserSession()
-    page = s.get(url, timeout=30)
-    page.raise_for_status()
-    for _ in range(5):
-        text = page.text
-        login = re.search(r'<form[^>]*id="kc-form-login"[^>]*action="([^"]+)"', text)
-        if login:
-            page = s.post(
-                html.unescape(login.group(1)),
-                data={"username": user, "password": password},
-                timeout=30,
-            )
-            continue
-        form = re.search(r'<form[^>]*action="([^"]+)"[^>]*>(.*?)</form>', text, flags=re.S)
-        if form and ("accept" in form.group(2) or "device_user_code" in form.group(2)):
-            fields = dict(
-                re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form.group(2))
-            )
-            if "accept" in form.group(2):
-                fields["accept"] = "Yes"
-            action = urllib.parse.urljoin(page.url, html.unescape(form.group(1)))
-            page = s.post(action, data=fields, timeout=30)
-            continue
-        return text
-    return page.text
 
 
 def device_login(env: dict[str, str], user: str, password: str, *extra: str) -> Result:

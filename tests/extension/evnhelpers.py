@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 import re
 import socket
@@ -12,33 +11,12 @@ from typing import Any
 
 import anyio.to_thread
 import nbformat
-import requests
 from cryptography.fernet import Fernet
-from stackhelpers import LoopbackCookiePolicy, submit_login_form
+from stackhelpers import approve_device, browser_session, submit_login_form
 
 TEST_KEY = Fernet.generate_key().decode()
 # generous: on a loaded 2-core machine a real Gitea commit can take many seconds
 REQUEST_TIMEOUT = 180
-
-
-class BrowserSession(requests.Session):
-    """A requests session that sends Keycloak's ``Secure`` cookies back to 127.0.0.1, also while
-    following redirects: ``Session.prepare_request`` merges cookies into a jar with the default
-    policy (which drops them), so the header is rebuilt here from the loopback-aware jar."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.cookies = requests.cookies.RequestsCookieJar(policy=LoopbackCookiePolicy())
-
-    def prepare_request(self, request: requests.Request) -> requests.PreparedRequest:
-        prepared = super().prepare_request(request)
-        prepared.headers.pop("Cookie", None)
-        prepared.prepare_cookies(self.cookies)
-        return prepared
-
-
-def browser_session() -> BrowserSession:
-    return BrowserSession()
 
 
 def closed_port() -> int:
@@ -131,34 +109,5 @@ async def drive_device_approval(
 ) -> str:
     """Approve (or deny) a device login on Keycloak's own pages, as a person would."""
     return await anyio.to_thread.run_sync(
-        _device_approval_blocking, verification_uri_complete, user, password, deny
+        lambda: approve_device(verification_uri_complete, user, password, deny=deny)
     )
-
-
-def _device_approval_blocking(url: str, user: str, password: str, deny: bool = False) -> str:
-    s = browser_session()
-    page = s.get(url, timeout=30)
-    page.raise_for_status()
-    for _ in range(4):
-        text = page.text
-        login = re.search(r'<form[^>]*id="kc-form-login"[^>]*action="([^"]+)"', text)
-        if login:
-            page = s.post(
-                html.unescape(login.group(1)),
-                data={"username": user, "password": password},
-                timeout=30,
-            )
-            continue
-        # a "grant access" (consent) or "enter your code" form: accept it
-        form = re.search(r'<form[^>]*action="([^"]+)"[^>]*>(.*?)</form>', text, flags=re.S)
-        if form and ("accept" in form.group(2) or "device_user_code" in form.group(2)):
-            fields = dict(
-                re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form.group(2))
-            )
-            if "accept" in form.group(2):
-                fields["cancel" if deny else "accept"] = "No" if deny else "Yes"
-            action = urllib.parse.urljoin(page.url, html.unescape(form.group(1)))
-            page = s.post(action, data=fields, timeout=30)
-            continue
-        return text
-    return page.text
