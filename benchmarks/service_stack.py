@@ -49,7 +49,7 @@ class Service:
         env.update(EVN_SERVICE_PORT=str(self.port), EVN_SERVICE_LOG_LEVEL="WARNING")
         self._log = open(log, "wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "jupyterlab_evn_submit.service"],
+            [sys.executable, "-m", "evn_notebook_service"],
             env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,

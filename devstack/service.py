@@ -8,7 +8,7 @@ from pathlib import Path
 
 from . import paths, procs
 
-MODULE = "jupyterlab_evn_submit.service"
+MODULE = "evn_notebook_service"
 
 
 def python() -> Path:
@@ -37,7 +37,7 @@ def up(state: dict, stack_env: dict[str, str]) -> None:
     if not available():
         procs.say(
             f"notebook service skipped: {MODULE} is not importable by {python()} "
-            "(create .venv and pip install -e . first)"
+            "(run bash scripts/bootstrap.sh first)"
         )
         return
     env = dict(

@@ -9,7 +9,6 @@ import hashlib
 import json
 import logging
 import posixpath
-import re
 import time
 from typing import Any
 
@@ -18,31 +17,14 @@ from jupyter_server.utils import ensure_async
 from tornado import web
 
 from . import prepare as prep
+from . import rules
 from .client import ServiceClient
 from .config import EvnSubmitConfig
 from .errors import BadRequest, ConfigurationError, NotebookNotFound
 from .tokens import TokenManager
 
-# the services rule (EG078B, N24L1, GT123A …), case-insensitive here; sent upper-case
-EXPERIMENT_RE = re.compile(r"^[A-Za-z]{1,3}[0-9]{2,4}[A-Za-z0-9]{0,4}$")
-NAME_RE = re.compile(r"^[A-Za-z0-9_@+-][A-Za-z0-9._@+ -]{0,199}$")
-KEY_RE = re.compile(r"^[A-Za-z0-9._:-]{8,200}$")
 COPY_DIR = "evn-archive"
 HEALTH_TTL = 10.0
-
-
-def check_experiment(code: str) -> str:
-    if not isinstance(code, str) or not EXPERIMENT_RE.match(code):
-        raise BadRequest(
-            f"{code!r} is not an EVN experiment code (letters and digits, e.g. EG078B)."
-        )
-    return code.upper()
-
-
-def check_name(value: str, what: str) -> str:
-    if not isinstance(value, str) or not NAME_RE.match(value) or ".." in value:
-        raise BadRequest(f"{value!r} is not a valid {what}.")
-    return value
 
 
 class ArchiveActions:
@@ -157,21 +139,22 @@ class ArchiveActions:
     # --- submit ----------------------------------------------------------------------------
 
     async def submit(self, request: dict[str, Any]) -> dict[str, Any]:
-        experiment = check_experiment(request.get("experiment", ""))
+        experiment = rules.experiment(request.get("experiment", ""))
         metadata = request.get("metadata")
         if not isinstance(metadata, dict) or not str(metadata.get("title", "")).strip():
             raise BadRequest("Give the notebook a title before submitting.")
+        rules.metadata(metadata)
         policy = str(request.get("output_policy") or "keep")
         budget = request.get("output_budget")
         if budget is not None and not isinstance(budget, int):
             raise BadRequest("output_budget must be a number of bytes.")
         name = request.get("name")
         if name is not None:
-            check_name(name, "notebook name")
+            rules.notebook_name(name)
         message = str(request.get("message") or "")
         key = request.get("idempotency_key")
-        if key is not None and (not isinstance(key, str) or not KEY_RE.match(key)):
-            raise BadRequest("idempotency_key must be 8-200 letters, digits or ._:-")
+        if key is not None:
+            rules.idempotency_key(key)
 
         # everything local first: a notebook that cannot be sent never costs a network call
         prepared = await self._prepare(request.get("path", ""), policy, budget, enforce_limit=True)
@@ -200,19 +183,19 @@ class ArchiveActions:
         return await self.tokens.with_token(client.my_submissions)
 
     async def experiment_notebooks(self, experiment: str) -> dict[str, Any]:
-        return await self.client.experiment_notebooks(check_experiment(experiment))
+        return await self.client.experiment_notebooks(rules.experiment(experiment))
 
     async def versions(self, experiment: str, owner: str, name: str) -> dict[str, Any]:
         return await self.client.versions(
-            check_experiment(experiment), check_name(owner, "owner"), check_name(name, "name")
+            rules.experiment(experiment), rules.owner(owner), rules.notebook_name(name)
         )
 
     # --- open a copy -----------------------------------------------------------------------
 
     async def open_copy(self, request: dict[str, Any]) -> dict[str, Any]:
-        experiment = check_experiment(request.get("experiment", ""))
-        owner = check_name(request.get("owner", ""), "owner")
-        name = check_name(request.get("name", ""), "notebook name")
+        experiment = rules.experiment(request.get("experiment", ""))
+        owner = rules.owner(request.get("owner", ""))
+        name = rules.notebook_name(request.get("name", ""))
         version = request.get("version")
         if version is not None and (not isinstance(version, int) or version < 1):
             raise BadRequest("version must be a positive number.")
@@ -220,8 +203,7 @@ class ArchiveActions:
         nb = await anyio.to_thread.run_sync(
             lambda: prep.parse_notebook(json.dumps(answer.get("notebook")))
         )
-        stem = name[: -len(".ipynb")] if name.endswith(".ipynb") else name
-        stem = f"{stem}-v{answer.get('version') or version or 'latest'}"
+        stem = f"{name}-v{answer.get('version') or version or 'latest'}"
         folder = f"{COPY_DIR}/{experiment}"
         async with self._copy_lock:  # two copies at once must not pick the same fresh name
             await self._ensure_dir(COPY_DIR)

@@ -16,6 +16,8 @@ from jupyter_core.paths import jupyter_data_dir
 from traitlets import Bool, Float, Int, List, TraitError, Unicode, default, validate
 from traitlets.config import Configurable
 
+from .contract import limit
+
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 OUTPUT_POLICIES = ("keep", "strip", "strip-large")
 
@@ -153,7 +155,7 @@ class EvnSubmitConfig(Configurable):
 
     @default("max_notebook_bytes")
     def _max_default(self) -> int:
-        return int(_env("EVN_MAX_NOTEBOOK_BYTES", str(64 * 1024 * 1024)))
+        return int(_env("EVN_MAX_NOTEBOOK_BYTES", str(limit("max_notebook_bytes"))))
 
     @default("output_budget")
     def _budget_default(self) -> int:

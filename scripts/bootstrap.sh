@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Make the development environment on a fresh machine, or bring it up to date (quick when warm):
-# .venv with the package installed editable (test + dev extras, labextension built) and, with
-# --browser, Debian's Chromium for the UI tests. Used by .ci/run and scripts/demo.sh.
+# .venv with both distributions installed editable (the extension with its test + dev extras,
+# labextension built; the notebook service, which the stack runs from it), .venv-service with the
+# notebook service alone (its tests prove it needs no Jupyter) and, with --browser, Debian's
+# Chromium for the UI tests. Used by .ci/run and scripts/demo.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { echo "bootstrap: $*" >&2; }
@@ -18,12 +20,23 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 stamp=.venv/.evn-installed
-want=$(cat pyproject.toml package.json | sha256sum | cut -d' ' -f1)
+want=$(cat pyproject.toml service/pyproject.toml package.json | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   say "installing the package and its test + dev dependencies into .venv (a few minutes cold)"
   .venv/bin/pip install -q -U pip
   .venv/bin/pip install -q 'jupyterlab>=4.0,<5'
-  .venv/bin/pip install -q -e '.[test,dev]'
+  .venv/bin/pip install -q -e ./service -e '.[test,dev]'
+  echo "$want" >"$stamp"
+fi
+if [ ! -x .venv-service/bin/python ]; then
+  say "creating .venv-service (the notebook service alone)"
+  python3 -m venv .venv-service
+fi
+stamp=.venv-service/.evn-installed
+want=$(sha256sum <service/pyproject.toml | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  .venv-service/bin/pip install -q -U pip
+  .venv-service/bin/pip install -q -e './service[test]'
   echo "$want" >"$stamp"
 fi
 say "building the labextension (minified, as in the wheel)"

@@ -9,6 +9,10 @@ from http.cookiejar import DefaultCookiePolicy
 
 import requests
 
+from devstack.testing import password_grant, token_endpoint
+
+__all__ = ["password_grant", "token_endpoint"]
+
 
 class LoopbackCookiePolicy(DefaultCookiePolicy):
     """Keycloak marks its cookies Secure even on http; a browser still sends them to 127.0.0.1."""
@@ -67,29 +71,6 @@ def approve_device(url: str, user: str, password: str, *, deny: bool = False) ->
             continue
         return text
     return page.text
-
-
-def token_endpoint(stack: dict) -> str:
-    return stack["EVN_ISSUER_URL"] + "/protocol/openid-connect/token"
-
-
-def password_grant(
-    stack: dict, user: str | None = None, password: str | None = None, scope: str = "openid"
-) -> dict:
-    """Tokens for a user through the test-only client (direct access grant)."""
-    r = requests.post(
-        token_endpoint(stack),
-        timeout=30,
-        data={
-            "grant_type": "password",
-            "client_id": stack["EVN_TEST_CLIENT_ID"],
-            "username": user or stack["EVN_DEMO_USER"],
-            "password": password or stack["EVN_DEMO_PASSWORD"],
-            "scope": scope,
-        },
-    )
-    r.raise_for_status()
-    return r.json()
 
 
 def submit_login_form(

@@ -15,7 +15,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
+from .. import __version__, rules
 from ..config import OUTPUT_POLICIES
 from .context import Context, load_config, log
 from .exitcodes import (
@@ -27,8 +27,6 @@ from .exitcodes import (
     USAGE,
     outcome,
 )
-
-DEFAULT_LICENSE = "CC-BY-4.0"  # the sidebar's default too (src/model.ts)
 
 PROG = "jupyter evn-submit"
 EPILOG = "exit codes:\n" + "\n".join(
@@ -82,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME[;ORCID[;AFFILIATION]]",
         help="an author, repeat for more (default: the logged-in researcher)",
     )
-    p.add_argument("--license", help=f"an SPDX id (default {DEFAULT_LICENSE})")
+    p.add_argument("--license", help=f"an SPDX id (default {rules.DEFAULT_LICENCE})")
     p.add_argument("--keyword", action="append", default=[], help="a keyword, repeat for more")
     p.add_argument(
         "--metadata",

@@ -15,7 +15,7 @@ import anyio.to_thread
 import nbformat
 
 from .. import prepare as prep
-from ..actions import check_experiment, check_name
+from .. import rules
 from ..errors import BadRequest
 from .context import Context
 
@@ -27,7 +27,7 @@ async def list_notebooks(ctx: Context, experiment: str | None) -> dict[str, Any]
     (public: no login needed)."""
     client = ctx.client
     if experiment:
-        return await client.experiment_notebooks(check_experiment(experiment))
+        return await client.experiment_notebooks(rules.experiment(experiment))
     return await ctx.tokens.with_token(client.my_submissions)
 
 
@@ -62,9 +62,9 @@ def target_path(output: str | None, name: str, version: Any) -> Path:
 async def fetch(
     ctx: Context, experiment: str, owner: str, name: str, version: int | None, output: str | None
 ) -> dict[str, Any]:
-    experiment = check_experiment(experiment)
-    owner = check_name(owner, "owner")
-    name = check_name(name[: -len(".ipynb")] if name.endswith(".ipynb") else name, "name")
+    experiment = rules.experiment(experiment)
+    owner = rules.owner(owner)
+    name = rules.notebook_name(name)
     if version is not None and version < 1:
         raise BadRequest("--version must be a positive number.")
     target = target_path(output, name, version)  # a bad -o fails before the download

@@ -28,12 +28,8 @@ import anyio.to_thread
 from nbformat import NotebookNode
 
 from .. import prepare as prep
-from ..actions import KEY_RE, check_experiment
+from .. import rules
 from ..errors import BadRequest, NotebookNotFound, NotLoggedIn
-from ..service.errors import ServiceError as ArchiveRule
-from ..service.metadata import parse_metadata
-from ..service.names import notebook_name
-from .app import DEFAULT_LICENSE
 from .context import Context, log
 
 JOURNAL_DIR = "cli-submissions"
@@ -112,13 +108,13 @@ def build_metadata(
                 "the default author)."
             )
         meta["authors"] = [{"name": str(stored_user["name"])}]
-    meta["license"] = req.license or base.get("license") or DEFAULT_LICENSE
+    meta["license"] = req.license or base.get("license") or rules.DEFAULT_LICENCE
     if req.keywords:
         meta["keywords"] = list(req.keywords)
     meta.setdefault("keywords", [])
     try:
-        parse_metadata(meta)  # the archive's own rules: refused here, not after an upload
-    except ArchiveRule as e:
+        rules.metadata(meta)  # the archive's own rules: refused here, not after an upload
+    except BadRequest as e:
         raise BadRequest(f"Invalid metadata: {e.message}.") from e
     return meta
 
@@ -128,12 +124,12 @@ def archive_name(req: SubmitRequest) -> str | None:
     derives one from the title)."""
     if req.name is not None:
         try:
-            return notebook_name(req.name)
-        except ArchiveRule as e:
+            return rules.notebook_name(req.name)
+        except BadRequest as e:
             raise BadRequest(f"--name {req.name!r}: {e.message}.") from e
     try:
-        return notebook_name(req.notebook.name)
-    except ArchiveRule:
+        return rules.notebook_name(req.notebook.name)
+    except BadRequest:
         return None
 
 
@@ -220,11 +216,11 @@ def _read(path: Path) -> bytes:
 
 async def submit(ctx: Context, req: SubmitRequest) -> dict[str, Any]:
     config = ctx.config
-    experiment = check_experiment(req.experiment)
+    experiment = rules.experiment(req.experiment)
     budget = config.output_budget if req.output_budget is None else req.output_budget
     prep.check_policy(req.output_policy, budget)
-    if req.idempotency_key is not None and not KEY_RE.match(req.idempotency_key):
-        raise BadRequest("--idempotency-key must be 8-200 letters, digits or ._:-")
+    if req.idempotency_key is not None:
+        rules.idempotency_key(req.idempotency_key)
     text = await anyio.to_thread.run_sync(_read, req.notebook)
     prepared = await anyio.to_thread.run_sync(
         lambda: prep.prepare(text, req.output_policy, budget, config.max_notebook_bytes)

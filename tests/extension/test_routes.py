@@ -201,7 +201,11 @@ def submission(path: str = "calibration.ipynb", **over: Any) -> dict[str, Any]:
     return {
         "path": path,
         "experiment": "EG078B",
-        "metadata": {"title": "Amplitude calibration", "authors": [{"name": "Demo Researcher"}]},
+        "metadata": {
+            "title": "Amplitude calibration",
+            "authors": [{"name": "Demo Researcher"}],
+            "license": "CC-BY-4.0",
+        },
         "output_policy": "keep",
         "message": "first version",
         "idempotency_key": "test-key-0001",

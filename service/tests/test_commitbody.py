@@ -8,8 +8,7 @@ import os
 import subprocess
 
 import pytest
-
-from jupyterlab_evn_submit.service.commitbody import FileChange, build_body, git_blob_sha
+from evn_notebook_service.commitbody import FileChange, build_body, git_blob_sha
 
 
 @pytest.mark.parametrize("data", [b"", b"hello\n", os.urandom(100_003)])

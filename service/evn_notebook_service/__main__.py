@@ -10,7 +10,7 @@ from tornado.httpserver import HTTPServer
 from traitlets import Dict, Unicode
 from traitlets.config import Application
 
-from .. import __version__
+from . import __version__
 from .app import body_limit, make_app
 from .config import ServiceConfig
 from .logs import log, setup_logging

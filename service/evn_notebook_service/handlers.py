@@ -12,13 +12,13 @@ from typing import Any
 from tornado import web
 from tornado.http1connection import HTTP1Connection
 
-from .. import __version__
+from . import __version__
 from .archive import Archive
 from .auth import Identity, TokenVerifier
 from .config import ServiceConfig
-from .errors import BadRequest, PayloadTooLarge, ServiceError, Unauthorized
+from .contract import RuleError, experiment_code, notebook_name, username_folder
+from .errors import BadRequest, PayloadTooLarge, ServiceError, Unauthorized, as_service_error
 from .logs import log, request_id
-from .names import experiment_code, notebook_name, username_folder
 from .openapi import openapi_document
 from .reader import Reader
 from .submission import check_content_type, idempotency_key, parse_submission
@@ -65,12 +65,13 @@ class BaseHandler(web.RequestHandler):
         self.set_header("X-Request-Id", self.request_id)
 
     def send_error(self, status_code: int = 500, **kwargs: Any) -> None:
-        exc = kwargs.get("exc_info", (None, None, None))[1]
-        if isinstance(exc, ServiceError):
+        exc = as_service_error(kwargs.get("exc_info", (None, None, None))[1])
+        if exc is not None:
             status_code = exc.status
         super().send_error(status_code, **kwargs)
 
     def log_exception(self, typ, value, tb) -> None:
+        value = as_service_error(value) or value
         if isinstance(value, ServiceError) and value.status < 500:
             return
         if isinstance(value, web.HTTPError) and value.status_code < 500:
@@ -81,7 +82,8 @@ class BaseHandler(web.RequestHandler):
         log.error("unexpected error", exc_info=(typ, value, tb))
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
-        exc = kwargs.get("exc_info", (None, None, None))[1]
+        raised = kwargs.get("exc_info", (None, None, None))[1]
+        exc = as_service_error(raised) or raised
         if isinstance(exc, ServiceError):
             message = exc.message
         elif isinstance(exc, web.HTTPError) and exc.log_message:
@@ -127,7 +129,7 @@ class HealthHandler(BaseHandler):
 class OpenAPIHandler(BaseHandler):
     def get(self) -> None:
         self.set_header("Cache-Control", "public, max-age=300")
-        self.write_json(openapi_document())
+        self.write_json(openapi_document(self.config.experiment_pattern))
 
 
 @web.stream_request_body
@@ -161,8 +163,8 @@ class SubmitBase(BaseHandler):
             self.experiment(self.path_args[0])
             check_content_type(self.request.headers.get("Content-Type"))
             self.key = idempotency_key(self.request.headers.get("Idempotency-Key"))
-        except ServiceError as e:
-            self.refusal = e
+        except (ServiceError, RuleError) as e:
+            self.refusal = as_service_error(e)
 
     def data_received(self, chunk: bytes) -> None:
         if self._finished or self.too_large or self.refusal:

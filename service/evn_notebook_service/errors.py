@@ -6,6 +6,8 @@ Clients (``gitea.py``, ``auth.py``) raise these; ``handlers.py`` turns any of th
 
 from __future__ import annotations
 
+from .contract import RuleError
+
 
 class ServiceError(Exception):
     status = 500
@@ -47,10 +49,6 @@ class UnsupportedMediaType(ServiceError):
     status = 415
 
 
-class Unprocessable(ServiceError):
-    status = 422
-
-
 class UpstreamError(ServiceError):
     """Gitea or Keycloak answered something the service cannot use (502)."""
 
@@ -84,3 +82,12 @@ class GiteaResponseError(ServiceError):
     @property
     def is_already_exists(self) -> bool:
         return self.gitea_status in (409, 422) and "already exists" in self.gitea_message
+
+
+def as_service_error(exc: BaseException | None) -> ServiceError | None:
+    """The service error an exception stands for: a broken contract rule is a 400."""
+    if isinstance(exc, ServiceError):
+        return exc
+    if isinstance(exc, RuleError):
+        return BadRequest(exc.message)
+    return None

@@ -27,7 +27,7 @@ def free_port() -> int:
 
 
 class ServiceProcess:
-    """``python -m jupyterlab_evn_submit.service`` with the stack's settings plus ``overrides``."""
+    """``python -m evn_notebook_service`` with the stack's settings plus ``overrides``."""
 
     def __init__(self, stack: dict, log_dir: Path, name: str = "svc", **overrides: str) -> None:
         self.port = free_port()
@@ -43,7 +43,7 @@ class ServiceProcess:
     def start(self, timeout: float = 30) -> ServiceProcess:
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "jupyterlab_evn_submit.service"],
+            [sys.executable, "-m", "evn_notebook_service"],
             env=self.env,
             stdout=self._log,
             stderr=subprocess.STDOUT,

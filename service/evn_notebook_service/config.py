@@ -9,7 +9,9 @@ from urllib.parse import urlparse
 from traitlets import Bool, Float, Int, List, Unicode, default, validate
 from traitlets.config import Configurable
 
-DEFAULT_EXPERIMENT_PATTERN = r"^[A-Z]{1,3}[0-9]{2,4}[A-Z0-9]{0,4}$"
+from .contract import limit, schema
+
+DEFAULT_EXPERIMENT_PATTERN: str = schema("ExperimentCode")["pattern"]
 
 
 def _env(name: str, fallback: str) -> str:
@@ -33,7 +35,7 @@ def _check_url(value: str, what: str) -> str:
 
 
 class ServiceConfig(Configurable):
-    """Every option of ``evn-notebook-service``; ``docs/service.md`` lists them (a test checks)."""
+    """Every option of ``evn-notebook-service``; its README lists them (a test checks)."""
 
     issuer_url = Unicode(
         config=True,
@@ -199,7 +201,7 @@ class ServiceConfig(Configurable):
 
     @default("max_notebook_bytes")
     def _max_notebook_bytes_default(self) -> int:
-        return int(_env("EVN_SERVICE_MAX_NOTEBOOK_BYTES", str(64 * 1024 * 1024)))
+        return int(_env("EVN_SERVICE_MAX_NOTEBOOK_BYTES", str(limit("max_notebook_bytes"))))
 
     experiment_pattern = Unicode(
         config=True,

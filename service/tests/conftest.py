@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 import requests
-from stackhelpers import password_grant
 from svc_api import GiteaInspector, OpenAPI, experiment_code
 from svc_process import ServiceProcess
 from svc_tokens import RealmKey
+
+from devstack.testing import password_grant
 
 
 @pytest.fixture(scope="session")

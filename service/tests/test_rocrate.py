@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from jupyterlab_evn_submit.service.rocrate import CONTEXT, PROFILE, build_crate
+from evn_notebook_service.rocrate import CONTEXT, PROFILE, build_crate
 
 META = {
     "title": "Calibration",

@@ -1,4 +1,4 @@
-"""docs/service.md's configuration table cannot drift from the traits; env vars configure them."""
+"""service/README.md's configuration table cannot drift from the traits; env vars configure them."""
 
 from __future__ import annotations
 
@@ -6,10 +6,9 @@ import re
 from pathlib import Path
 
 import pytest
+from evn_notebook_service.config import ServiceConfig
 
-from jupyterlab_evn_submit.service.config import ServiceConfig
-
-DOC = Path(__file__).resolve().parents[2] / "docs" / "service.md"
+DOC = Path(__file__).resolve().parents[1] / "README.md"
 ROW = re.compile(r"^\| `(\w+)` \| `(EVN_\w+)` \| `([^`]*)` \| (.+) \|$")
 
 

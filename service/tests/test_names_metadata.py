@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 
 import pytest
-
-from jupyterlab_evn_submit.service.config import DEFAULT_EXPERIMENT_PATTERN
-from jupyterlab_evn_submit.service.errors import BadRequest
-from jupyterlab_evn_submit.service.metadata import orcid_url, parse_metadata
-from jupyterlab_evn_submit.service.names import (
+from evn_notebook_service.config import DEFAULT_EXPERIMENT_PATTERN
+from evn_notebook_service.contract import (
+    RuleError,
     experiment_code,
     name_from_title,
     notebook_name,
+    orcid_url,
+    parse_metadata,
     username_folder,
 )
 
@@ -28,7 +28,7 @@ def test_experiment_codes_are_upper_cased(raw: str, expected: str) -> None:
 
 @pytest.mark.parametrize("raw", ["", "EG078B/../x", "..", "E G078", "EG078B.git", "1234", "E" * 40])
 def test_bad_experiment_codes_are_refused(raw: str) -> None:
-    with pytest.raises(BadRequest, match="not an EVN experiment code"):
+    with pytest.raises(RuleError, match="not an EVN experiment code"):
         experiment_code(raw, PATTERN)
 
 
@@ -60,7 +60,7 @@ def test_good_names(raw: str, expected: str) -> None:
     ],
 )
 def test_bad_names_say_why(raw: str, reason: str) -> None:
-    with pytest.raises(BadRequest, match=reason):
+    with pytest.raises(RuleError, match=reason):
         notebook_name(raw)
 
 
@@ -68,14 +68,14 @@ def test_name_from_title_is_a_safe_slug() -> None:
     assert name_from_title("Bandpass calibration: EG078B (v2)") == "bandpass-calibration-eg078b-v2"
     assert name_from_title("Ångström über") == "angstrom-uber"
     assert notebook_name(name_from_title("Con")) == "notebook-con"
-    with pytest.raises(BadRequest, match="give a 'name'"):
+    with pytest.raises(RuleError, match="give a 'name'"):
         name_from_title("★★★")
 
 
 def test_usernames_must_be_path_safe() -> None:
     assert username_folder("demo") == "demo"
     for bad in ("../x", "Demo", "a/b", ""):
-        with pytest.raises(BadRequest):
+        with pytest.raises(RuleError):
             username_folder(bad)
 
 
@@ -85,9 +85,9 @@ def test_orcid_checksum_and_url_form() -> None:
         "https://orcid.org/0000-0001-5109-3700"
     )
     assert orcid_url("0000-0002-1694-233X").endswith("233X")
-    with pytest.raises(BadRequest, match="check digit"):
+    with pytest.raises(RuleError, match="check digit"):
         orcid_url("0000-0002-1825-0098")
-    with pytest.raises(BadRequest, match="not an ORCID"):
+    with pytest.raises(RuleError, match="not an ORCID"):
         orcid_url("orcid:123")
 
 
@@ -122,5 +122,5 @@ def test_metadata_is_normalised() -> None:
     ],
 )
 def test_bad_metadata_says_which_field(raw: object, reason: str) -> None:
-    with pytest.raises(BadRequest, match=reason):
+    with pytest.raises(RuleError, match=reason):
         parse_metadata(raw)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import re
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -13,13 +12,13 @@ from typing import Any
 import nbformat
 from nbformat.validator import ValidationError
 
+from .contract import idempotency_key as key_rule
+from .contract import limit, name_from_title, notebook_name, parse_metadata, schema, text_field
 from .errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
-from .metadata import _text, parse_metadata
-from .names import name_from_title, notebook_name
 
-BODY_FIELDS = {"notebook", "metadata", "name", "message", "provenance"}
-_KEY = re.compile(r"^[\x21-\x7e]{8,200}$")
-PROVENANCE_MAX = 1024 * 1024
+BODY_FIELDS = set(schema("Submission")["properties"])
+PROVENANCE_MAX = limit("max_provenance_bytes")
+MESSAGE_MAX = schema("Submission")["properties"]["message"]["maxLength"]
 
 
 @dataclass
@@ -53,9 +52,7 @@ def idempotency_key(raw: str | None) -> str:
         raise BadRequest(
             "the Idempotency-Key header is required (e.g. a UUID); send the same key when retrying"
         )
-    if not _KEY.fullmatch(raw):
-        raise BadRequest("the Idempotency-Key must be 8-200 printable ASCII characters, no spaces")
-    return raw
+    return key_rule(raw)
 
 
 def check_content_type(content_type: str | None) -> None:
@@ -127,7 +124,9 @@ def parse_submission(held: list[bytearray], max_bytes: int) -> Submission:
     if raw_name is not None and not isinstance(raw_name, str):
         raise BadRequest("name must be a string such as 'calibration.ipynb'")
     name = notebook_name(raw_name) if raw_name else name_from_title(metadata["title"])
-    message = _text(data.get("message"), "message", max_len=2000, required=False, multiline=True)
+    message = text_field(
+        data.get("message"), "message", max_len=MESSAGE_MAX, required=False, multiline=True
+    )
     provenance = data.get("provenance")
     prov_bytes = None
     if provenance is not None:

@@ -1,0 +1,1 @@
+../../contract/__init__.py
