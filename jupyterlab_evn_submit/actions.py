@@ -28,20 +28,26 @@ HEALTH_TTL = 10.0
 
 
 class ArchiveActions:
+    """``config``, ``tokens`` and ``client`` are ``None`` when missing or invalid (see
+    ``wiring.wire``); then the actions that need them raise ``ConfigurationError(problem)``
+    (503) and ``status`` says ``"configured": false`` with the problem as its message."""
+
     def __init__(
         self,
-        config: EvnSubmitConfig,
+        config: EvnSubmitConfig | None,
         tokens: TokenManager | None,
         client: ServiceClient | None,
         contents_manager: Any,
         kernel_spec_manager: Any = None,
         *,
+        problem: str | None = None,
         tool_version: str = "dev",
         log: logging.Logger | None = None,
     ) -> None:
-        self.config = config
+        self._config = config
         self._tokens = tokens
         self._client = client
+        self.problem = problem
         self.cm = contents_manager
         self.ksm = kernel_spec_manager
         self.tool_version = tool_version
@@ -50,28 +56,38 @@ class ArchiveActions:
         self._copy_lock = asyncio.Lock()
 
     @property
+    def config(self) -> EvnSubmitConfig:
+        if self._config is None:
+            raise ConfigurationError(self.problem)
+        return self._config
+
+    @property
     def tokens(self) -> TokenManager:
         if self._tokens is None:
-            raise ConfigurationError()
+            raise ConfigurationError(self.problem)
         return self._tokens
 
     @property
     def client(self) -> ServiceClient:
         if self._client is None:
-            raise ConfigurationError()
+            raise ConfigurationError(self.problem)
         return self._client
 
     # --- status ----------------------------------------------------------------------------
 
     async def status(self) -> dict[str, Any]:
+        configured = self._tokens is not None and self._client is not None
         login: dict[str, Any] = {"logged_in": False, "user": None, "message": None}
         if self._tokens is not None:
             login = await self._tokens.status()
+        if not configured and not login["message"]:
+            login["message"] = ConfigurationError(self.problem).message
+        config = self._config
         return login | {
-            "issuer": self.config.issuer_url or None,
-            "configured": self._tokens is not None and self._client is not None,
+            "issuer": (config.issuer_url or None) if config else None,
+            "configured": configured,
             "service": {
-                "url": self.config.service_url or None,
+                "url": (config.service_url or None) if config else None,
                 "reachable": await self._reachable(),
             },
         }
@@ -139,6 +155,7 @@ class ArchiveActions:
     # --- submit ----------------------------------------------------------------------------
 
     async def submit(self, request: dict[str, Any]) -> dict[str, Any]:
+        tokens, client = self.tokens, self.client  # not configured: 503 before anything else
         experiment = rules.experiment(request.get("experiment", ""))
         metadata = request.get("metadata")
         if not isinstance(metadata, dict) or not str(metadata.get("title", "")).strip():
@@ -171,7 +188,6 @@ class ArchiveActions:
             head["name"] = name
         body, derived_key = await anyio.to_thread.run_sync(_body, experiment, prepared.body, head)
         idempotency_key = key or derived_key
-        tokens, client = self.tokens, self.client
         return await tokens.with_token(
             lambda tok: client.submit(experiment, body, idempotency_key, tok)
         )

@@ -26,6 +26,14 @@ def _env(name: str, fallback: str = "") -> str:
     return os.environ.get(name, fallback).strip()
 
 
+def _env_number(name: str, fallback: str, kind: type[int] | type[float]) -> Any:
+    raw = _env(name, fallback)
+    try:
+        return kind(raw)
+    except ValueError as e:
+        raise TraitError(f"{name} must be a number, got {raw!r}") from e
+
+
 def check_url(value: str, what: str) -> str:
     """An ``http(s)`` URL without a trailing slash; plain http only on a loopback host."""
     value = value.strip().rstrip("/")
@@ -113,7 +121,8 @@ class EvnSubmitConfig(Configurable):
     ).tag(config=True, env="EVN_CA_BUNDLE")
 
     login_timeout = Int(
-        help="Seconds a started browser or device login stays valid (env EVN_LOGIN_TIMEOUT).",
+        help="Seconds a started browser or device login stays valid at most; a device login "
+        "expires sooner when Keycloak's device code does (env EVN_LOGIN_TIMEOUT).",
     ).tag(config=True, env="EVN_LOGIN_TIMEOUT")
 
     # --- defaults from the environment -----------------------------------------------------
@@ -155,15 +164,15 @@ class EvnSubmitConfig(Configurable):
 
     @default("max_notebook_bytes")
     def _max_default(self) -> int:
-        return int(_env("EVN_MAX_NOTEBOOK_BYTES", str(limit("max_notebook_bytes"))))
+        return _env_number("EVN_MAX_NOTEBOOK_BYTES", str(limit("max_notebook_bytes")), int)
 
     @default("output_budget")
     def _budget_default(self) -> int:
-        return int(_env("EVN_OUTPUT_BUDGET", str(1024 * 1024)))
+        return _env_number("EVN_OUTPUT_BUDGET", str(1024 * 1024), int)
 
     @default("http_timeout")
     def _timeout_default(self) -> float:
-        return float(_env("EVN_HTTP_TIMEOUT", "30"))
+        return _env_number("EVN_HTTP_TIMEOUT", "30", float)
 
     @default("verify_tls")
     def _verify_default(self) -> bool:
@@ -175,7 +184,7 @@ class EvnSubmitConfig(Configurable):
 
     @default("login_timeout")
     def _login_timeout_default(self) -> int:
-        return int(_env("EVN_LOGIN_TIMEOUT", "600"))
+        return _env_number("EVN_LOGIN_TIMEOUT", "600", int)
 
     # --- validation ------------------------------------------------------------------------
 

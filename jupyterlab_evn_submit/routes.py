@@ -18,12 +18,9 @@ from jupyter_server.utils import url_path_join
 from tornado import web
 
 from .actions import ArchiveActions
-from .client import ServiceClient
 from .config import EvnSubmitConfig
 from .errors import BadRequest, EvnSubmitError, to_http_error
-from .oidc import OidcClient
-from .tokens import TokenManager
-from .tokenstore import TokenStore
+from .wiring import wire
 
 T = TypeVar("T")
 AUTH_RESOURCE = "evn-submit"
@@ -257,50 +254,18 @@ ROUTES: list[tuple[str, type[JupyterHandler]]] = [
 
 
 def build_actions(server_app: Any, log: logging.Logger) -> ArchiveActions:
-    """Wire configuration, token store, token manager and service client. No network."""
+    """The routes' service object, wired by ``wiring.wire``. No network; never raises: a bad
+    configuration is logged, reported by ``GET status`` and answered with 503 elsewhere."""
     from . import __version__
 
-    config = EvnSubmitConfig(parent=server_app)
-    tokens: TokenManager | None = None
-    client: ServiceClient | None = None
-    try:
-        if config.issuer_url and config.client_id:
-            store = TokenStore(config.store_path, config.token_keys, log)
-            if config.token_keys:
-                store._keys()  # a malformed key is a configuration error, found now
-            oidc = OidcClient(
-                config.issuer_url,
-                config.client_id,
-                config.scopes,
-                client_secret=config.client_secret,
-                timeout=config.http_timeout,
-                verify=config.tls_verify,
-                log=log,
-            )
-            tokens = TokenManager(
-                oidc,
-                store,
-                login_timeout=config.login_timeout,
-                bootstrap_env=config.bootstrap_token_env,
-                log=log,
-            )
-        else:
-            log.warning("EVN archive: EVN_ISSUER_URL is not set; login is disabled")
-        if config.service_url:
-            client = ServiceClient(
-                config.service_url, timeout=config.http_timeout, verify=config.tls_verify, log=log
-            )
-        else:
-            log.warning("EVN archive: EVN_SERVICE_URL is not set; submission is disabled")
-    except Exception as e:  # a bad configuration must not stop the Jupyter server
-        log.error("EVN archive: the extension's configuration is not valid: %s", e)
-        tokens, client = None, None
+    wired = wire(lambda: EvnSubmitConfig(parent=server_app), log)
     return ArchiveActions(
-        config,
-        tokens,
-        client,
+        wired.config,
+        wired.tokens,
+        wired.client,
         server_app.contents_manager,
         getattr(server_app, "kernel_spec_manager", None),
+        problem=wired.problem,
         tool_version=__version__,
         log=log,
     )

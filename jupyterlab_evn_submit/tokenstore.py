@@ -54,6 +54,12 @@ class TokenStore:
     def key_path(self) -> Path:
         return self.path.with_name(self.path.name + ".key")
 
+    def check_keys(self) -> None:
+        """Raise ``ValueError`` now when a configured key is malformed (the configuration is
+        wrong), instead of at the first login. Touches no file."""
+        if self._configured_keys:
+            self._keys()
+
     def _keys(self) -> MultiFernet:
         if self._fernet is None:
             keys = self._configured_keys or [self._generated_key()]

@@ -4,7 +4,7 @@ The configuration is the same ``EvnSubmitConfig`` the Jupyter server uses, read 
 the ``EVN_*`` environment variables, overridden by ``c.EvnSubmitConfig.<name>`` in the
 ``jupyter_server_config.{json,py}`` files on Jupyter's config path, and by ``--config FILE``.
 The token store is the same file, so a login here is the login of JupyterLab and vice versa.
-Nothing here touches the network.
+The objects are built by ``wiring``, as in the server. Nothing here touches the network.
 """
 
 from __future__ import annotations
@@ -21,14 +21,12 @@ from traitlets.config.loader import (
     PyFileConfigLoader,
 )
 
-from .. import __version__
+from .. import __version__, wiring
 from ..client import ServiceClient
 from ..config import EvnSubmitConfig
-from ..errors import ConfigurationError
-from ..oidc import OidcClient
 from ..tokens import TokenManager
 from ..tokenstore import TokenStore
-from .exitcodes import CONFIG_HINT, CONFIGURATION, CliError
+from .exitcodes import CONFIGURATION, CliError
 
 CONFIG_BASENAME = "jupyter_server_config"
 log = logging.getLogger("jupyterlab_evn_submit.cli")
@@ -60,12 +58,12 @@ def load_config(config_file: str | None = None) -> EvnSubmitConfig:
         path = Path(config_file).expanduser().resolve()
         loader_class = JSONFileConfigLoader if path.suffix == ".json" else PyFileConfigLoader
         _load(loader_class(path.name, str(path.parent)), config, True)
-    return EvnSubmitConfig(config=config)
+    return wiring.checked_config(lambda: EvnSubmitConfig(config=config))
 
 
 @dataclass
 class Context:
-    """What a verb needs; the clients are built on first use (and checked then)."""
+    """What a verb needs; the objects are built by ``wiring`` on first use (and checked then)."""
 
     config: EvnSubmitConfig
     _tokens: TokenManager | None = field(default=None, repr=False)
@@ -79,50 +77,17 @@ class Context:
     @property
     def store(self) -> TokenStore:
         if self._store is None:
-            self._store = TokenStore(self.config.store_path, self.config.token_keys, log)
-            if self.config.token_keys:
-                try:
-                    self._store._keys()  # a malformed key is a configuration error, found now
-                except ValueError as e:
-                    raise CliError(CONFIGURATION, str(e), CONFIG_HINT) from e
+            self._store = wiring.token_store(self.config, log)
         return self._store
 
     @property
     def tokens(self) -> TokenManager:
         if self._tokens is None:
-            if not self.config.issuer_url:
-                raise ConfigurationError(
-                    "EVN_ISSUER_URL is not set: the command line does not know where to log in."
-                )
-            oidc = OidcClient(
-                self.config.issuer_url,
-                self.config.client_id,
-                self.config.scopes,
-                client_secret=self.config.client_secret,
-                timeout=self.config.http_timeout,
-                verify=self.config.tls_verify,
-                log=log,
-            )
-            self._tokens = TokenManager(
-                oidc,
-                self.store,
-                login_timeout=self.config.login_timeout,
-                bootstrap_env=self.config.bootstrap_token_env,
-                log=log,
-            )
+            self._tokens = wiring.token_manager(self.config, log, self.store)
         return self._tokens
 
     @property
     def client(self) -> ServiceClient:
         if self._client is None:
-            if not self.config.service_url:
-                raise ConfigurationError(
-                    "EVN_SERVICE_URL is not set: the command line does not know the archive."
-                )
-            self._client = ServiceClient(
-                self.config.service_url,
-                timeout=self.config.http_timeout,
-                verify=self.config.tls_verify,
-                log=log,
-            )
+            self._client = wiring.service_client(self.config, log)
         return self._client

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from traitlets import TraitError
-
 from ..errors import (
     BadRequest,
     ConfigurationError,
@@ -95,8 +93,6 @@ def outcome(error: BaseException) -> Outcome:
     """The exit code, the message and what to do, for any error a verb may raise."""
     if isinstance(error, CliError):
         return Outcome(error.code, error.message, error.hint)
-    if isinstance(error, TraitError):
-        return Outcome(CONFIGURATION, f"The configuration is not valid: {error}", CONFIG_HINT)
     if not isinstance(error, EvnSubmitError):
         return Outcome(FAILED, f"Unexpected error: {type(error).__name__}: {error}", "")
     message = error.message
