@@ -51,6 +51,12 @@ class SessionEnded(NotLoggedIn):
     )
 
 
+class BootstrapTokenMissing(NotLoggedIn):
+    """A bootstrap login was asked for, but JupyterHub handed over no refresh token."""
+
+    default_message = "No refresh token was handed over by JupyterHub. Log in with a browser."
+
+
 class LoginFailed(EvnSubmitError):
     status = 400
     default_message = "The login did not succeed. Close the login window and try again."

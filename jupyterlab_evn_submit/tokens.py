@@ -26,6 +26,7 @@ import anyio.to_thread
 
 from .errors import (
     BadRequest,
+    BootstrapTokenMissing,
     EvnSubmitError,
     IdentityProviderError,
     LoginStateInvalid,
@@ -128,10 +129,16 @@ class TokenManager:
             "message": self.last_error,
         }
 
+    def _handed_over(self) -> str | None:
+        """The refresh token JupyterHub put into ``$<bootstrap_env>``, if any."""
+        token = os.environ.get(self.bootstrap_env, "").strip() if self.bootstrap_env else ""
+        return token or None
+
     def _bootstrap_token(self) -> str | None:
-        if self._bootstrap_tried or not self.bootstrap_env or self.store.exists():
+        """The handed-over token, while it may still be used implicitly: no store, not tried."""
+        if self._bootstrap_tried or self.store.exists():
             return None
-        return os.environ.get(self.bootstrap_env) or None
+        return self._handed_over()
 
     # --- access tokens ---------------------------------------------------------------------
 
@@ -161,7 +168,12 @@ class TokenManager:
         except SessionEnded as e:
             self._forget(e.message)
             raise
+        return self._remember(token, user)
+
+    def _remember(self, token: dict[str, Any], user: dict[str, Any]) -> str:
+        """A fresh token answer: who is logged in, and the access token until it expires."""
         self._user = user
+        self._loaded = True
         self.last_error = None
         self._access_token = str(token["access_token"])
         self._access_expires = expires_at(token)
@@ -179,17 +191,48 @@ class TokenManager:
                 self.log.info(
                     "EVN archive: using the refresh token from $%s (JupyterHub)", self.bootstrap_env
                 )
-                login = StoredLogin(bootstrap, self.oidc.issuer, self.oidc.client_id)
-            try:
-                token = self.oidc.refresh(login.refresh_token)
-            except SessionEnded:
+                return self._exchange_locked(bootstrap, {}, from_store=False)
+            return self._exchange_locked(login.refresh_token, login.user, from_store=True)
+
+    def _exchange_locked(
+        self, refresh_token: str, user: dict[str, Any], *, from_store: bool
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """One refresh at Keycloak; the rotated token is stored before it is used. Call with
+        the store's file lock held. A refused stored token is deleted (logged out)."""
+        try:
+            token = self.oidc.refresh(refresh_token)
+        except SessionEnded:
+            if from_store:
                 self.store.delete()
-                raise
-            claims = unverified_claims(str(token.get("access_token", "")))
-            user = user_from_claims(claims) if claims else login.user
-            rotated = str(token.get("refresh_token") or login.refresh_token)
-            self.store.save(StoredLogin(rotated, self.oidc.issuer, self.oidc.client_id, user))
-            return token, user
+            raise
+        claims = unverified_claims(str(token.get("access_token", "")))
+        user = user_from_claims(claims) if claims else user
+        rotated = str(token.get("refresh_token") or refresh_token)
+        self.store.save(StoredLogin(rotated, self.oidc.issuer, self.oidc.client_id, user))
+        return token, user
+
+    async def bootstrap_login(self) -> dict[str, Any]:
+        """Log in with the refresh token JupyterHub handed over in ``$<bootstrap_env>``,
+        replacing any stored login (``jupyter evn-submit login --bootstrap``; the server uses
+        the same exchange implicitly at its first refresh). Returns the user."""
+        handed_over = self._handed_over()
+        if handed_over is None:
+            raise BootstrapTokenMissing(
+                f"No refresh token was handed over in ${self.bootstrap_env or 'EVN_REFRESH_TOKEN'}."
+            )
+
+        def exchange() -> tuple[dict[str, Any], dict[str, Any]]:
+            with self.store.locked():
+                return self._exchange_locked(handed_over, {}, from_store=False)
+
+        async with self._refresh_lock:
+            token, user = await self._thread(exchange)
+            self._bootstrap_tried = True
+            self._remember(token, user)
+        self.log.info(
+            "EVN archive: logged in as %s from $%s", user.get("username"), self.bootstrap_env
+        )
+        return user
 
     def _forget(self, message: str | None) -> None:
         self._access_token = None
@@ -205,11 +248,7 @@ class TokenManager:
         login = StoredLogin(str(refresh), self.oidc.issuer, self.oidc.client_id, user)
         async with self._refresh_lock:
             await self._thread(self._save_locked, login)
-            self._user = user
-            self._loaded = True
-            self.last_error = None
-            self._access_token = str(token["access_token"])
-            self._access_expires = expires_at(token)
+            self._remember(token, user)
 
     def _save_locked(self, login: StoredLogin) -> None:
         with self.store.locked():
@@ -270,7 +309,8 @@ class TokenManager:
         verifier, challenge = new_pkce()
         answer = await self._thread(self.oidc.device_authorization, challenge)
         device_id = secrets.token_urlsafe(24)
-        expires_in = float(answer.get("expires_in") or 600)
+        # at most login_timeout, even when Keycloak's device code lives longer
+        expires_in = min(float(answer.get("expires_in") or 600), float(self.login_timeout))
         interval = float(answer.get("interval") or 5)
         self._devices[device_id] = PendingDevice(
             owner, str(answer["device_code"]), verifier, interval, time.time() + expires_in
@@ -315,24 +355,40 @@ class TokenManager:
 
     # --- logout ----------------------------------------------------------------------------
 
-    async def logout(self) -> None:
-        """Revoke the refresh token at Keycloak and delete it here (also when Keycloak is down:
-        then the token is deleted locally and the failure logged)."""
+    async def logout(self) -> dict[str, Any]:
+        """Revoke the stored refresh token at Keycloak and delete it here, under both locks.
+        Also when Keycloak cannot be reached: then the token is deleted here all the same,
+        ``revoked`` is false and ``message`` says why. The handed-over token is not used again.
+
+        Returns ``{"was_logged_in", "revoked", "message"?}``."""
         async with self._refresh_lock:
-            login = await self._thread(self._stored)
+            try:
+                result = await self._thread(self._logout_blocking)
+            finally:
+                self._bootstrap_tried = True
+                self._forget(None)
+        self.log.info("EVN archive: logged out")
+        return result
+
+    def _logout_blocking(self) -> dict[str, Any]:
+        with self.store.locked():
+            login = self._stored()
+            result: dict[str, Any] = {"was_logged_in": login is not None, "revoked": False}
             try:
                 if login is not None:
-                    await self._thread(self.oidc.revoke, login.refresh_token)
+                    self.oidc.revoke(login.refresh_token)
+                    result["revoked"] = True
             except EvnSubmitError as e:
                 self.log.warning(
                     "EVN archive: could not revoke the login at Keycloak (%s); deleting it here",
                     e.message,
                 )
+                result["message"] = (
+                    f"The login was deleted here, but Keycloak could not revoke it: {e.message}"
+                )
             finally:
-                await self._thread(self.store.delete)
-                self._bootstrap_tried = True
-                self._forget(None)
-        self.log.info("EVN archive: logged out")
+                self.store.delete()
+            return result
 
     async def with_token(self, call: Callable[[str], Awaitable[T]]) -> T:
         """Run ``call(access_token)``; when the service refuses the token (401), refresh once

@@ -1,27 +1,23 @@
 """``login`` (device flow or the bootstrap token), ``status`` and ``logout``.
 
-The device flow and the refresh go through the server extension's ``TokenManager`` (one refresh
-at a time across processes, the rotated refresh token stored before use). The bootstrap login and
-the logout are built here on the public pieces (``OidcClient.refresh`` / ``revoke``,
-``TokenStore.locked`` / ``save`` / ``delete``): the token manager's own bootstrap is only used
-when no token is stored, and its logout does not say whether Keycloak revoked the token.
+All of them go through the server extension's ``TokenManager`` (one refresh at a time across
+processes, the rotated refresh token stored before use): ``start_device_login`` /
+``poll_device_login``, ``bootstrap_login``, ``access_token`` and ``logout``. This module only
+talks to the person at the terminal.
 """
 
 from __future__ import annotations
 
 import asyncio
 import getpass
-import os
 import time
 from collections.abc import Callable
 from typing import Any
 
 import anyio.to_thread
 
-from ..errors import EvnSubmitError, LoginFailed, NotLoggedIn, SessionEnded
-from ..oidc import unverified_claims, user_from_claims
-from ..tokenstore import StoredLogin
-from .context import Context, log
+from ..errors import BootstrapTokenMissing, LoginFailed, NotLoggedIn, SessionEnded
+from .context import Context
 from .exitcodes import NOT_LOGGED_IN, CliError
 
 Say = Callable[[str], None]
@@ -60,15 +56,17 @@ async def _device(ctx: Context, say: Say) -> dict[str, Any]:
     owner = getpass.getuser()
     start = await tokens.start_device_login(owner)
     url = start.get("verification_uri_complete") or start.get("verification_uri")
-    minutes = max(1, round(int(start.get("expires_in") or 600) / 60))
+    seconds = int(start.get("expires_in") or 600)
+    valid = f"{seconds} s" if seconds < 120 else f"{round(seconds / 60)} min"
     say(
         f"To log in to the EVN archive, open\n\n    {url}\n\nin a browser and confirm the code "
-        f"{start.get('user_code')} (valid for {minutes} min). Waiting for the confirmation..."
+        f"{start.get('user_code')} (valid for {valid}). Waiting for the confirmation..."
     )
-    deadline = time.monotonic() + int(start.get("expires_in") or 600) + 5
+    # the code expires after expires_in (at most EVN_LOGIN_TIMEOUT): poll once more right then
+    expires = time.monotonic() + seconds
     interval = max(1.0, float(start.get("interval") or 5))
-    while time.monotonic() < deadline:
-        await asyncio.sleep(interval)
+    while time.monotonic() < expires + interval + 5:
+        await asyncio.sleep(max(0.5, min(interval, expires - time.monotonic() + 0.5)))
         answer = await tokens.poll_device_login(owner, str(start["device_id"]))
         status = answer.get("status")
         if status == "done":
@@ -82,29 +80,15 @@ async def _device(ctx: Context, say: Say) -> dict[str, Any]:
 
 async def _bootstrap(ctx: Context) -> dict[str, Any]:
     """Log in with the refresh token JupyterHub put into ``$<bootstrap_token_env>``."""
-    variable = ctx.config.bootstrap_token_env
-    token = os.environ.get(variable, "").strip() if variable else ""
-    if not token:
+    variable = ctx.config.bootstrap_token_env or "EVN_REFRESH_TOKEN"
+    try:
+        user = await ctx.tokens.bootstrap_login()
+    except BootstrapTokenMissing as e:
         raise CliError(
             NOT_LOGGED_IN,
-            f"--bootstrap needs a refresh token in ${variable or 'EVN_REFRESH_TOKEN'}, "
-            "which is empty.",
+            f"--bootstrap needs a refresh token in ${variable}, which is empty.",
             "Run `jupyter evn-submit login` without --bootstrap to log in with a browser.",
-        )
-    tokens = ctx.tokens
-    oidc, store = tokens.oidc, tokens.store
-
-    def exchange() -> dict[str, Any]:
-        with store.locked():
-            answer = oidc.refresh(token)
-            claims = unverified_claims(str(answer.get("access_token", "")))
-            user = user_from_claims(claims)
-            rotated = str(answer.get("refresh_token") or token)
-            store.save(StoredLogin(rotated, oidc.issuer, oidc.client_id, user))
-            return user
-
-    user = await anyio.to_thread.run_sync(exchange)
-    log.info("EVN archive: logged in as %s from $%s", user.get("username"), variable)
+        ) from e
     return {"logged_in": True, "user": user, "bootstrap": variable}
 
 
@@ -137,24 +121,4 @@ async def status(ctx: Context) -> dict[str, Any]:
 async def logout(ctx: Context) -> dict[str, Any]:
     """Revoke the refresh token at Keycloak and delete it from the store (also when Keycloak
     cannot be reached: then ``revoked`` is false and the reason is given)."""
-    tokens = ctx.tokens
-    oidc, store = tokens.oidc, tokens.store
-
-    def run() -> dict[str, Any]:
-        with store.locked():
-            stored = store.load()
-            result: dict[str, Any] = {"logged_in": False, "was_logged_in": stored is not None}
-            result["revoked"] = False
-            try:
-                if stored is not None:
-                    oidc.revoke(stored.refresh_token)
-                    result["revoked"] = True
-            except EvnSubmitError as e:
-                result["message"] = (
-                    f"The login was deleted here, but Keycloak could not revoke it: {e.message}"
-                )
-            finally:
-                store.delete()
-            return result
-
-    return await anyio.to_thread.run_sync(run)
+    return {"logged_in": False} | await ctx.tokens.logout()
