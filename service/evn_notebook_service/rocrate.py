@@ -1,26 +1,21 @@
-"""The folder's ``ro-crate-metadata.json`` (RO-Crate 1.1) describing one notebook version."""
+"""The folder's ``ro-crate-metadata.json`` (RO-Crate 1.1) describing one notebook version.
+
+One builder per entity of the crate's ``@graph``; ``build_crate`` puts them in their order.
+"""
 
 from __future__ import annotations
 
 import hashlib
 from typing import Any
 
+from .layout import CRATE
+
 CONTEXT = "https://w3id.org/ro/crate/1.1/context"
 PROFILE = "https://w3id.org/ro/crate/1.1"
+LANGUAGE_ID = "#language"
+SUBMITTER_ID = "#submitter"
 
-
-def _person(author: dict[str, str], index: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    person: dict[str, Any] = {
-        "@id": author.get("orcid") or f"#author-{index + 1}",
-        "@type": "Person",
-        "name": author["name"],
-    }
-    extra = []
-    if author.get("affiliation"):
-        org_id = f"#organization-{index + 1}"
-        person["affiliation"] = {"@id": org_id}
-        extra.append({"@id": org_id, "@type": "Organization", "name": author["affiliation"]})
-    return person, extra
+Entity = dict[str, Any]
 
 
 def build_crate(
@@ -35,76 +30,139 @@ def build_crate(
     language: str,
     provenance_file: str | None,
 ) -> dict[str, Any]:
-    license_id = metadata["license"]
-    license_url = f"https://spdx.org/licenses/{license_id}"
-    people, extras = [], []
-    for i, author in enumerate(metadata["authors"]):
-        person, more = _person(author, i)
-        people.append(person)
-        extras.extend(more)
-    parts = [{"@id": notebook_file}]
-    notebook_entity: dict[str, Any] = {
+    people, organisations = _authors(metadata["authors"])
+    parts = [notebook_file] + ([provenance_file] if provenance_file else [])
+    graph = [
+        _descriptor(),
+        _dataset(metadata, experiment, version, date, people, parts),
+        _notebook(notebook_file, notebook, metadata["title"], version, language),
+    ]
+    if provenance_file:
+        graph.append(_provenance(provenance_file, notebook_file))
+    graph += people + organisations
+    if language:
+        graph.append(_language(language))
+    graph += [_licence(metadata["license"]), _experiment(experiment), _submitter(submitter)]
+    return {"@context": CONTEXT, "@graph": graph}
+
+
+def _descriptor() -> Entity:
+    """The metadata file itself, declaring the RO-Crate version it conforms to."""
+    return {
+        "@id": CRATE,
+        "@type": "CreativeWork",
+        "conformsTo": {"@id": PROFILE},
+        "about": {"@id": "./"},
+    }
+
+
+def _dataset(
+    metadata: dict[str, Any],
+    experiment: str,
+    version: int,
+    date: str,
+    people: list[Entity],
+    parts: list[str],
+) -> Entity:
+    """The root data entity: the notebook's folder, with the submission's descriptive metadata."""
+    return {
+        "@id": "./",
+        "@type": "Dataset",
+        "name": metadata["title"],
+        "description": metadata["description"] or metadata["title"],
+        "datePublished": date,
+        "license": {"@id": _licence_url(metadata["license"])},
+        "author": [{"@id": p["@id"]} for p in people],
+        "keywords": metadata["keywords"],
+        "hasPart": [{"@id": part} for part in parts],
+        "version": str(version),
+        "about": {"@id": _experiment_id(experiment)},
+        "publisher": {"@id": SUBMITTER_ID},
+    }
+
+
+def _notebook(
+    notebook_file: str, notebook: bytes, title: str, version: int, language: str
+) -> Entity:
+    entity: Entity = {
         "@id": notebook_file,
         "@type": ["File", "SoftwareSourceCode"],
-        "name": metadata["title"],
+        "name": title,
         "encodingFormat": "application/x-ipynb+json",
         "contentSize": str(len(notebook)),
         "sha256": hashlib.sha256(notebook).hexdigest(),
         "version": str(version),
     }
     if language:
-        notebook_entity["programmingLanguage"] = {"@id": "#language"}
-        extras.append({"@id": "#language", "@type": "ComputerLanguage", "name": language})
-    graph: list[dict[str, Any]] = [
-        {
-            "@id": "ro-crate-metadata.json",
-            "@type": "CreativeWork",
-            "conformsTo": {"@id": PROFILE},
-            "about": {"@id": "./"},
-        },
-        notebook_entity,
-    ]
-    if provenance_file:
-        parts.append({"@id": provenance_file})
-        graph.append(
-            {
-                "@id": provenance_file,
-                "@type": "File",
-                "name": "Provenance of the notebook's execution",
-                "encodingFormat": "application/json",
-                "about": {"@id": notebook_file},
-            }
-        )
-    root = {
-        "@id": "./",
-        "@type": "Dataset",
-        "name": metadata["title"],
-        "description": metadata["description"] or metadata["title"],
-        "datePublished": date,
-        "license": {"@id": license_url},
-        "author": [{"@id": p["@id"]} for p in people],
-        "keywords": metadata["keywords"],
-        "hasPart": parts,
-        "version": str(version),
-        "about": {"@id": f"#experiment-{experiment}"},
-        "publisher": {"@id": "#submitter"},
+        entity["programmingLanguage"] = {"@id": LANGUAGE_ID}
+    return entity
+
+
+def _provenance(provenance_file: str, notebook_file: str) -> Entity:
+    return {
+        "@id": provenance_file,
+        "@type": "File",
+        "name": "Provenance of the notebook's execution",
+        "encodingFormat": "application/json",
+        "about": {"@id": notebook_file},
     }
-    graph[1:1] = [root]
-    graph += people + extras
-    graph += [
-        {"@id": license_url, "@type": "CreativeWork", "name": license_id, "identifier": license_id},
-        {
-            "@id": f"#experiment-{experiment}",
-            "@type": "Thing",
-            "name": f"EVN experiment {experiment}",
-            "identifier": experiment,
-        },
-        {
-            "@id": "#submitter",
+
+
+def _authors(authors: list[dict[str, str]]) -> tuple[list[Entity], list[Entity]]:
+    """A Person per author (ORCID as ``@id`` when given) and an Organization per affiliation."""
+    people, organisations = [], []
+    for index, author in enumerate(authors, start=1):
+        person: Entity = {
+            "@id": author.get("orcid") or f"#author-{index}",
             "@type": "Person",
-            "name": submitter["name"],
-            "email": submitter["email"],
-            "identifier": submitter["username"],
-        },
-    ]
-    return {"@context": CONTEXT, "@graph": graph}
+            "name": author["name"],
+        }
+        if author.get("affiliation"):
+            org_id = f"#organization-{index}"
+            person["affiliation"] = {"@id": org_id}
+            organisations.append(
+                {"@id": org_id, "@type": "Organization", "name": author["affiliation"]}
+            )
+        people.append(person)
+    return people, organisations
+
+
+def _language(language: str) -> Entity:
+    return {"@id": LANGUAGE_ID, "@type": "ComputerLanguage", "name": language}
+
+
+def _licence_url(licence_id: str) -> str:
+    return f"https://spdx.org/licenses/{licence_id}"
+
+
+def _licence(licence_id: str) -> Entity:
+    return {
+        "@id": _licence_url(licence_id),
+        "@type": "CreativeWork",
+        "name": licence_id,
+        "identifier": licence_id,
+    }
+
+
+def _experiment_id(experiment: str) -> str:
+    return f"#experiment-{experiment}"
+
+
+def _experiment(experiment: str) -> Entity:
+    return {
+        "@id": _experiment_id(experiment),
+        "@type": "Thing",
+        "name": f"EVN experiment {experiment}",
+        "identifier": experiment,
+    }
+
+
+def _submitter(submitter: dict[str, str]) -> Entity:
+    """Who submitted this version (from the token), as the crate's publisher."""
+    return {
+        "@id": SUBMITTER_ID,
+        "@type": "Person",
+        "name": submitter["name"],
+        "email": submitter["email"],
+        "identifier": submitter["username"],
+    }
