@@ -14,6 +14,7 @@ import asyncio
 import json
 import random
 import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -22,7 +23,7 @@ from .commitbody import FileChange, build_body, git_blob_sha
 from .config import ServiceConfig
 from .errors import Forbidden, GiteaResponseError, NotFound, ServiceError, UpstreamUnavailable
 from .gitea import GiteaClient
-from .layout import NotebookPaths, idempotency_path, permalink
+from .layout import PROVENANCE, NotebookPaths, idempotency_path, permalink
 from .locks import KeyedLocks
 from .logs import log
 from .rocrate import build_crate
@@ -52,13 +53,57 @@ class Conflict(ServiceError):
     status = 409
 
 
+@dataclass(frozen=True)
+class Write:
+    """One submission on its way into an experiment's repository."""
+
+    identity: Identity
+    experiment: str
+    paths: NotebookPaths
+    sub: Submission
+    idem_path: str
+    must_exist: bool
+
+
+class RetryPolicy:
+    """When a write that lost a race is tried again, and how long to wait before it.
+
+    Exponential backoff with full jitter (``BACKOFF_FIRST`` doubling up to ``BACKOFF_MAX``) until
+    ``deadline_seconds`` have passed, then 503; at most ``MAX_SERVER_ERRORS`` of Gitea's 5xx.
+    """
+
+    def __init__(self, experiment: str, deadline_seconds: float) -> None:
+        self.experiment = experiment
+        self.deadline = time.monotonic() + deadline_seconds
+        self.server_errors = 0
+
+    def delay(self, e: GiteaResponseError, attempt: int) -> float | None:
+        """Seconds to wait before the next attempt; None when ``e`` is not to be retried."""
+        self.server_errors += e.gitea_status >= 500
+        missing_repo = e.gitea_status == 404  # a repository still being created, or deleted
+        if not missing_repo and (not _retryable(e) or self.server_errors > MAX_SERVER_ERRORS):
+            return None
+        if time.monotonic() > self.deadline:
+            raise UpstreamUnavailable(
+                f"the archive of {self.experiment} is too busy right now; retry with the "
+                "same Idempotency-Key"
+            ) from e
+        delay = random.uniform(0, min(BACKOFF_MAX, BACKOFF_FIRST * 2**attempt))  # noqa: S311
+        log.info(
+            "write conflict, retrying",
+            extra={"fields": {"attempt": attempt, "delay": round(delay, 3),
+                              "gitea_status": e.gitea_status,
+                              "gitea": e.gitea_message[:120]}},
+        )  # fmt: skip
+        return delay
+
+
 class Archive:
     def __init__(self, config: ServiceConfig, gitea: GiteaClient) -> None:
         self.config = config
         self.gitea = gitea
         self.locks = KeyedLocks()
         self._known_repos: set[str] = set()
-        self.stats = {"commits": 0, "conflict_retries": 0, "replays": 0}
 
     async def ensure_repo(self, repo: str) -> None:
         if repo in self._known_repos:
@@ -102,7 +147,6 @@ class Archive:
         commits, _ = await self.gitea.commits(repo, path, limit=1)
         if not commits:
             raise UpstreamUnavailable("the archive is settling; retry with the same key")
-        self.stats["replays"] += 1
         return self.result(record, commits[0]["sha"], created=False)
 
     async def submit(
@@ -125,135 +169,153 @@ class Archive:
                 f"{owner}/{sub.name} belongs to {owner}; only its owner can submit new versions"
             )
         paths = NotebookPaths(owner, sub.name)
-        idem_path = idempotency_path(identity.sub, key)
-        deadline = time.monotonic() + self.config.write_deadline_seconds
-        attempt = failures = 0
+        write = Write(
+            identity, experiment, paths, sub, idempotency_path(identity.sub, key), must_exist
+        )
         async with self.locks.hold(experiment):
             await self.ensure_repo(experiment)
-            while True:
-                attempt += 1
-                existing = await self.gitea.raw(experiment, idem_path)
-                if existing is not None:
-                    return await self._replay(experiment, idem_path, existing, sub.fingerprint)
-                state_raw = await self.gitea.raw(experiment, paths.state)
-                state = json.loads(state_raw) if state_raw else None
-                if state is not None and state.get("owner_sub") != identity.sub:
-                    raise Forbidden(
-                        f"{paths.folder} in {experiment} belongs to another researcher; "
-                        "submit under another name"
-                    )
-                if state is None and must_exist:
-                    raise NotFound(f"{paths.folder} is not archived in {experiment}")
-                record, body = await asyncio.to_thread(
-                    self._commit_body, identity, experiment, paths, sub, state, state_raw, idem_path
-                )
-                try:
-                    answer = await self.gitea.change_files(experiment, body)
-                except GiteaResponseError as e:
-                    del body
-                    failures += e.gitea_status >= 500
-                    if e.gitea_status == 404:  # a repository still being created, or deleted
-                        self._known_repos.discard(experiment)
-                        await self.ensure_repo(experiment)
-                    elif not _retryable(e) or failures > MAX_SERVER_ERRORS:
-                        raise
-                    if time.monotonic() > deadline:
-                        raise UpstreamUnavailable(
-                            f"the archive of {experiment} is too busy right now; retry with the "
-                            "same Idempotency-Key"
-                        ) from e
-                    self.stats["conflict_retries"] += 1
-                    delay = random.uniform(0, min(BACKOFF_MAX, BACKOFF_FIRST * 2**attempt))  # noqa: S311
-                    log.info(
-                        "write conflict, retrying",
-                        extra={"fields": {"attempt": attempt, "delay": round(delay, 3),
-                                          "gitea_status": e.gitea_status,
-                                          "gitea": e.gitea_message[:120]}},
-                    )  # fmt: skip
-                    await asyncio.sleep(delay)
-                    continue
-                self.stats["commits"] += 1
-                commit = answer["commit"]["sha"]
-                log.info(
-                    "committed",
-                    extra={"fields": {"experiment": experiment, "folder": paths.folder,
-                                      "version": record["version"], "commit": commit,
-                                      "attempts": attempt}},
-                )  # fmt: skip
-                return self.result(record, commit, created=True)
+            return await self._write(write)
+
+    async def _write(self, write: Write) -> dict[str, Any]:
+        """Attempt after attempt until one commits or replays, or the retry policy gives up."""
+        retry = RetryPolicy(write.experiment, self.config.write_deadline_seconds)
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await self._attempt(write, attempt)
+            except GiteaResponseError as e:
+                if e.gitea_status == 404:
+                    self._known_repos.discard(write.experiment)
+                    await self.ensure_repo(write.experiment)
+                delay = retry.delay(e, attempt)
+                if delay is None:
+                    raise
+            # out of the except block: the failed request's body is no longer referenced
+            await asyncio.sleep(delay)
+
+    async def _attempt(self, write: Write, attempt: int) -> dict[str, Any]:
+        """Read the idempotency record and the state, then one commit (a lost race raises)."""
+        experiment, paths = write.experiment, write.paths
+        existing = await self.gitea.raw(experiment, write.idem_path)
+        if existing is not None:
+            return await self._replay(experiment, write.idem_path, existing, write.sub.fingerprint)
+        state_raw = await self.gitea.raw(experiment, paths.state)
+        state = json.loads(state_raw) if state_raw else None
+        if state is not None and state.get("owner_sub") != write.identity.sub:
+            raise Forbidden(
+                f"{paths.folder} in {experiment} belongs to another researcher; "
+                "submit under another name"
+            )
+        if state is None and write.must_exist:
+            raise NotFound(f"{paths.folder} is not archived in {experiment}")
+        record, body = await asyncio.to_thread(self._commit_body, write, state, state_raw)
+        answer = await self.gitea.change_files(experiment, body)
+        commit = answer["commit"]["sha"]
+        log.info(
+            "committed",
+            extra={"fields": {"experiment": experiment, "folder": paths.folder,
+                              "version": record["version"], "commit": commit,
+                              "attempts": attempt}},
+        )  # fmt: skip
+        return self.result(record, commit, created=True)
 
     def _commit_body(
-        self,
-        identity: Identity,
-        experiment: str,
-        paths: NotebookPaths,
-        sub: Submission,
-        state: dict[str, Any] | None,
-        state_raw: bytes | None,
-        idem_path: str,
+        self, write: Write, state: dict[str, Any] | None, state_raw: bytes | None
     ) -> tuple[dict[str, Any], bytearray]:
+        """The idempotency record and the contents-API body of the one commit of ``write``."""
         version = (int(state["version"]) + 1) if state else 1
         now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
-        old = (state or {}).get("files", {})
-        crate = dump_json(
-            build_crate(
-                experiment=experiment,
-                notebook_file=paths.notebook.rsplit("/", 1)[1],
-                notebook=sub.notebook,
-                metadata=sub.metadata,
-                submitter=identity.as_submitter(),
-                version=version,
-                date=now,
-                language=sub.kernel_language,
-                provenance_file="provenance.json" if sub.provenance is not None else None,
-            )
-        )
-        contents = {paths.notebook: sub.notebook, paths.crate: crate}
-        if sub.provenance is not None:
-            contents[paths.provenance] = sub.provenance
-        changes = [FileChange("create", idem_path)]  # content filled in below
-        for path, data in contents.items():
-            if path in old:
-                changes.append(FileChange("update", path, data, old[path]))
-            else:
-                changes.append(FileChange("create", path, data))
-        if sub.provenance is None and paths.provenance in old:
-            changes.append(FileChange("delete", paths.provenance, sha=old[paths.provenance]))
-        new_state = {
-            "experiment": experiment,
-            "owner": paths.owner,
-            "owner_sub": identity.sub,
-            "name": paths.name,
-            "version": version,
-            "updated": now,
-            "metadata": sub.metadata,
-            "message": sub.message,
-            "files": {path: git_blob_sha(data) for path, data in contents.items()},
-        }
-        state_bytes = dump_json(new_state)
+        contents = _folder_files(write, version, now)
+        record = _record(write, version, now)
+        changes = [FileChange("create", write.idem_path, dump_json(record))]
+        changes += _folder_changes(write, contents, (state or {}).get("files", {}))
+        state_bytes = dump_json(_state(write, version, now, contents))
         if state_raw is None:
-            changes.append(FileChange("create", paths.state, state_bytes))
+            changes.append(FileChange("create", write.paths.state, state_bytes))
         else:
-            changes.append(FileChange("update", paths.state, state_bytes, git_blob_sha(state_raw)))
-        record = {
-            "experiment": experiment,
-            "owner": paths.owner,
-            "name": paths.name,
-            "version": version,
-            "submitter": identity.as_submitter(),
-            "fingerprint": sub.fingerprint,
-            "created": now,
-        }
-        changes[0].content = dump_json(record)
-        message = sub.message or f"Submit {paths.folder} version {version}"
-        message += (
-            f"\n\nExperiment: {experiment}\nVersion: {version}\nSubmitted-by: {paths.owner}\n"
-        )
+            changes.append(
+                FileChange("update", write.paths.state, state_bytes, git_blob_sha(state_raw))
+            )
+        identity = write.identity
         body = build_body(
             branch=self.config.gitea_branch,
-            message=message,
+            message=_commit_message(write, version),
             author={"name": identity.name, "email": identity.email},
             committer={"name": self.config.committer_name, "email": self.config.committer_email},
             files=changes,
         )
         return record, body
+
+
+def _folder_files(write: Write, version: int, now: str) -> dict[str, bytes]:
+    """The notebook's folder as this version stores it: notebook, RO-Crate, provenance."""
+    paths, sub = write.paths, write.sub
+    crate = build_crate(
+        experiment=write.experiment,
+        notebook_file=paths.notebook.rsplit("/", 1)[1],
+        notebook=sub.notebook,
+        metadata=sub.metadata,
+        submitter=write.identity.as_submitter(),
+        version=version,
+        date=now,
+        language=sub.kernel_language,
+        provenance_file=PROVENANCE if sub.provenance is not None else None,
+    )
+    contents = {paths.notebook: sub.notebook, paths.crate: dump_json(crate)}
+    if sub.provenance is not None:
+        contents[paths.provenance] = sub.provenance
+    return contents
+
+
+def _folder_changes(
+    write: Write, contents: dict[str, bytes], old: dict[str, str]
+) -> list[FileChange]:
+    """Create or update each file (``old``: the blob ids the state file recorded); drop a
+    provenance the new version does not have."""
+    changes = []
+    for path, data in contents.items():
+        if path in old:
+            changes.append(FileChange("update", path, data, old[path]))
+        else:
+            changes.append(FileChange("create", path, data))
+    provenance = write.paths.provenance
+    if write.sub.provenance is None and provenance in old:
+        changes.append(FileChange("delete", provenance, sha=old[provenance]))
+    return changes
+
+
+def _state(write: Write, version: int, now: str, contents: dict[str, bytes]) -> dict[str, Any]:
+    """The service's bookkeeping of the notebook (``.evn/notebooks/<owner>/<name>.json``)."""
+    return {
+        "experiment": write.experiment,
+        "owner": write.paths.owner,
+        "owner_sub": write.identity.sub,
+        "name": write.paths.name,
+        "version": version,
+        "updated": now,
+        "metadata": write.sub.metadata,
+        "message": write.sub.message,
+        "files": {path: git_blob_sha(data) for path, data in contents.items()},
+    }
+
+
+def _record(write: Write, version: int, now: str) -> dict[str, Any]:
+    """The idempotency record: what a replay of the same key answers."""
+    return {
+        "experiment": write.experiment,
+        "owner": write.paths.owner,
+        "name": write.paths.name,
+        "version": version,
+        "submitter": write.identity.as_submitter(),
+        "fingerprint": write.sub.fingerprint,
+        "created": now,
+    }
+
+
+def _commit_message(write: Write, version: int) -> str:
+    message = write.sub.message or f"Submit {write.paths.folder} version {version}"
+    return message + (
+        f"\n\nExperiment: {write.experiment}\nVersion: {version}\n"
+        f"Submitted-by: {write.paths.owner}\n"
+    )
