@@ -42,13 +42,34 @@ class Fetcher:
 
         A ``bytearray`` body is streamed from the buffer in slices rather than copied whole.
         """
+        request = self._request(method, url, headers, body, request_timeout)
+        started = time.perf_counter()
+        response = await self._send(request)
+        log.debug(
+            "%s %s %s -> %s",
+            self.name,
+            method,
+            _safe_url(url),
+            response.code,
+            extra={"fields": {"upstream_ms": round((time.perf_counter() - started) * 1000)}},
+        )
+        return response
+
+    def _request(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str] | None,
+        body: bytes | bytearray | None,
+        request_timeout: float | None,
+    ) -> HTTPRequest:
         headers = dict(headers or {})
         producer = None
         if isinstance(body, bytearray):
             headers["Content-Length"] = str(len(body))
             producer = _producer(body)
             body = None
-        request = HTTPRequest(
+        return HTTPRequest(
             url,
             method=method,
             headers=headers,
@@ -59,10 +80,12 @@ class Fetcher:
             follow_redirects=False,
             decompress_response=True,
         )
-        started = time.perf_counter()
-        safe = _safe_url(url)
+
+    async def _send(self, request: HTTPRequest) -> HTTPResponse:
+        """The one place that turns "no answer" into 503 and "too slow" into 504."""
+        method, safe = request.method, _safe_url(request.url)
         try:
-            response = await AsyncHTTPClient().fetch(request, raise_error=False)
+            return await AsyncHTTPClient().fetch(request, raise_error=False)
         except HTTPTimeoutError as e:
             log.warning("%s timed out: %s %s", self.name, method, safe)
             raise UpstreamTimeout(
@@ -75,15 +98,6 @@ class Fetcher:
                 f"{self.name} is unreachable; try again later "
                 "(a submission retried with the same Idempotency-Key is committed at most once)"
             ) from e
-        log.debug(
-            "%s %s %s -> %s",
-            self.name,
-            method,
-            safe,
-            response.code,
-            extra={"fields": {"upstream_ms": round((time.perf_counter() - started) * 1000)}},
-        )
-        return response
 
 
 def _producer(buffer: bytearray):

@@ -103,6 +103,31 @@ def parse_submission(held: list[bytearray], max_bytes: int) -> Submission:
     ``held`` holds the only reference to the request body: it is taken out and dropped once
     parsed, so a big notebook is not held twice while it is serialised for storage.
     """
+    data, fingerprint = _body_object(held)
+    metadata = parse_metadata(data.get("metadata"))
+    raw_name = data.get("name")
+    if raw_name is not None and not isinstance(raw_name, str):
+        raise BadRequest("name must be a string such as 'calibration.ipynb'")
+    name = notebook_name(raw_name) if raw_name else name_from_title(metadata["title"])
+    message = text_field(
+        data.get("message"), "message", max_len=MESSAGE_MAX, required=False, multiline=True
+    )
+    provenance = _provenance(data.get("provenance"))
+    notebook, language = _notebook(data["notebook"], max_bytes)
+    return Submission(
+        name=name,
+        notebook=notebook,
+        metadata=metadata,
+        message=message,
+        provenance=provenance,
+        kernel_language=language,
+        fingerprint=fingerprint,
+        name_given=bool(raw_name),
+    )
+
+
+def _body_object(held: list[bytearray]) -> tuple[dict[str, Any], str]:
+    """The body as a JSON object with only known fields and a notebook, and its SHA-256."""
     body = held.pop()
     if not body or body.isspace():
         raise BadRequest("the request body is empty; send {notebook, metadata, ...} as JSON")
@@ -119,30 +144,15 @@ def parse_submission(held: list[bytearray], max_bytes: int) -> Submission:
         raise BadRequest(f"unknown fields {sorted(unknown)}; allowed: {sorted(BODY_FIELDS)}")
     if "notebook" not in data:
         raise BadRequest("the field 'notebook' is required")
-    metadata = parse_metadata(data.get("metadata"))
-    raw_name = data.get("name")
-    if raw_name is not None and not isinstance(raw_name, str):
-        raise BadRequest("name must be a string such as 'calibration.ipynb'")
-    name = notebook_name(raw_name) if raw_name else name_from_title(metadata["title"])
-    message = text_field(
-        data.get("message"), "message", max_len=MESSAGE_MAX, required=False, multiline=True
-    )
-    provenance = data.get("provenance")
-    prov_bytes = None
-    if provenance is not None:
-        if not isinstance(provenance, dict):
-            raise BadRequest("provenance must be a JSON object")
-        prov_bytes = dump_json(provenance)
-        if len(prov_bytes) > PROVENANCE_MAX:
-            raise PayloadTooLarge(f"provenance is larger than {PROVENANCE_MAX} bytes")
-    notebook, language = _notebook(data["notebook"], max_bytes)
-    return Submission(
-        name=name,
-        notebook=notebook,
-        metadata=metadata,
-        message=message,
-        provenance=prov_bytes,
-        kernel_language=language,
-        fingerprint=fingerprint,
-        name_given=bool(raw_name),
-    )
+    return data, fingerprint
+
+
+def _provenance(raw: Any) -> bytes | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise BadRequest("provenance must be a JSON object")
+    data = dump_json(raw)
+    if len(data) > PROVENANCE_MAX:
+        raise PayloadTooLarge(f"provenance is larger than {PROVENANCE_MAX} bytes")
+    return data
