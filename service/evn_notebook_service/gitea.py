@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from .config import ServiceConfig
-from .errors import GiteaResponseError, NotFound, UpstreamError, UpstreamUnavailable
+from .errors import GiteaResponseError, NotFound, UpstreamUnavailable
 from .fetch import Fetcher, json_headers
 
 
@@ -51,15 +51,6 @@ class GiteaClient:
 
     def _repo(self, repo: str) -> str:
         return f"/repos/{quote(self.org)}/{quote(repo)}"
-
-    async def health(self) -> bool:
-        try:
-            response = await self.fetcher.fetch("GET", self.config.gitea_url + "/api/healthz")
-        except UpstreamError:
-            return False
-        except Exception:
-            return False
-        return response.code == 200
 
     async def repo_exists(self, repo: str) -> bool:
         try:
