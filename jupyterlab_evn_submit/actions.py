@@ -130,12 +130,13 @@ class ArchiveActions:
         )
 
     async def preview(self, path: str, policy: str, budget: int | None) -> dict[str, Any]:
+        limit = self.config.max_notebook_bytes  # not configured: 503 before anything else
         prepared = await self._prepare(path, policy, budget, enforce_limit=False)
         return {
             "size": prepared.size,
             "original_size": prepared.original_size,
             "stripped_outputs": prepared.stripped_outputs,
-            "limit": self.config.max_notebook_bytes,
+            "limit": limit,
         }
 
     async def _environment(self, nb: Any) -> dict[str, Any] | None:
@@ -209,13 +210,14 @@ class ArchiveActions:
     # --- open a copy -----------------------------------------------------------------------
 
     async def open_copy(self, request: dict[str, Any]) -> dict[str, Any]:
+        client = self.client  # not configured: 503 before anything else
         experiment = rules.experiment(request.get("experiment", ""))
         owner = rules.owner(request.get("owner", ""))
         name = rules.notebook_name(request.get("name", ""))
         version = request.get("version")
         if version is not None and (not isinstance(version, int) or version < 1):
             raise BadRequest("version must be a positive number.")
-        answer = await self.client.notebook(experiment, owner, name, version)
+        answer = await client.notebook(experiment, owner, name, version)
         nb = await anyio.to_thread.run_sync(
             lambda: prep.parse_notebook(json.dumps(answer.get("notebook")))
         )

@@ -26,12 +26,17 @@ def _env(name: str, fallback: str = "") -> str:
     return os.environ.get(name, fallback).strip()
 
 
-def _env_number(name: str, fallback: str, kind: type[int] | type[float]) -> Any:
+def _env_positive(name: str, fallback: str, kind: type[int] | type[float]) -> Any:
+    """A positive number from the environment (traitlets does not run ``@validate`` on
+    defaults, so the check is made here too)."""
     raw = _env(name, fallback)
     try:
-        return kind(raw)
+        value = kind(raw)
     except ValueError as e:
         raise TraitError(f"{name} must be a number, got {raw!r}") from e
+    if value <= 0:
+        raise TraitError(f"{name} must be positive, got {raw!r}")
+    return value
 
 
 def check_url(value: str, what: str) -> str:
@@ -164,15 +169,15 @@ class EvnSubmitConfig(Configurable):
 
     @default("max_notebook_bytes")
     def _max_default(self) -> int:
-        return _env_number("EVN_MAX_NOTEBOOK_BYTES", str(limit("max_notebook_bytes")), int)
+        return _env_positive("EVN_MAX_NOTEBOOK_BYTES", str(limit("max_notebook_bytes")), int)
 
     @default("output_budget")
     def _budget_default(self) -> int:
-        return _env_number("EVN_OUTPUT_BUDGET", str(1024 * 1024), int)
+        return _env_positive("EVN_OUTPUT_BUDGET", str(1024 * 1024), int)
 
     @default("http_timeout")
     def _timeout_default(self) -> float:
-        return _env_number("EVN_HTTP_TIMEOUT", "30", float)
+        return _env_positive("EVN_HTTP_TIMEOUT", "30", float)
 
     @default("verify_tls")
     def _verify_default(self) -> bool:
@@ -184,7 +189,7 @@ class EvnSubmitConfig(Configurable):
 
     @default("login_timeout")
     def _login_timeout_default(self) -> int:
-        return _env_number("EVN_LOGIN_TIMEOUT", "600", int)
+        return _env_positive("EVN_LOGIN_TIMEOUT", "600", int)
 
     # --- validation ------------------------------------------------------------------------
 

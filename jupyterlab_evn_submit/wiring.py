@@ -23,6 +23,8 @@ from .tokenstore import TokenStore
 
 NO_ISSUER = "EVN_ISSUER_URL is not set: there is nowhere to log in."
 NO_SERVICE = "EVN_SERVICE_URL is not set: there is no archive to submit to."
+INVALID = "The EVN archive configuration is not valid: {}."
+ASK_OPERATOR = "Ask the operator of this Jupyter server to fix it."
 
 
 def checked_config(make: Callable[[], EvnSubmitConfig]) -> EvnSubmitConfig:
@@ -33,7 +35,7 @@ def checked_config(make: Callable[[], EvnSubmitConfig]) -> EvnSubmitConfig:
         for name in config.traits(config=True):
             getattr(config, name)
     except (TraitError, ValueError) as e:
-        raise ConfigurationError(f"The EVN archive configuration is not valid: {e}.") from e
+        raise ConfigurationError(INVALID.format(e)) from e
     return config
 
 
@@ -42,7 +44,7 @@ def token_store(config: EvnSubmitConfig, log: logging.Logger) -> TokenStore:
     try:
         store.check_keys()  # a malformed key is a configuration error, found now
     except ValueError as e:
-        raise ConfigurationError(str(e)) from e
+        raise ConfigurationError(INVALID.format(e)) from e
     return store
 
 
@@ -105,7 +107,7 @@ def wire(make_config: Callable[[], EvnSubmitConfig], log: logging.Logger) -> Wir
             missing.append(NO_SERVICE)
     except ConfigurationError as e:
         log.error("EVN archive: %s The extension answers 503 until it is fixed.", e.message)
-        return Wired(None, problem=e.message)
+        return Wired(None, problem=f"{e.message} {ASK_OPERATOR}")
     for message in missing:
         log.warning("EVN archive: %s", message)
     wired.problem = " ".join(missing) or None

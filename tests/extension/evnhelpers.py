@@ -13,6 +13,8 @@ import anyio.to_thread
 import nbformat
 from cryptography.fernet import Fernet
 from stackhelpers import approve_device, browser_session, submit_login_form
+from tornado.routing import PathMatches, Router, Rule
+from tornado.web import RequestHandler
 
 TEST_KEY = Fernet.generate_key().decode()
 # generous: on a loaded 2-core machine a real Gitea commit can take many seconds
@@ -111,3 +113,42 @@ async def drive_device_approval(
     return await anyio.to_thread.run_sync(
         lambda: approve_device(verification_uri_complete, user, password, deny=deny)
     )
+
+
+# --- the registered routes ----------------------------------------------------------------
+
+SAMPLES = {"code": "EG078B", "owner": "demo", "name": "calibration.ipynb"}
+
+
+def _rules(router: Any) -> list[tuple[str, type[RequestHandler]]]:
+    found: list[tuple[str, type[RequestHandler]]] = []
+    for rule in getattr(router, "rules", []):
+        assert isinstance(rule, Rule)
+        if isinstance(rule.target, Router):
+            found += _rules(rule.target)
+        elif isinstance(rule.matcher, PathMatches) and isinstance(rule.target, type):
+            found.append((rule.matcher.regex.pattern, rule.target))
+    return found
+
+
+def registered(serverapp: Any, base_url: str) -> dict[tuple[str, str], type[RequestHandler]]:
+    """Every (documented-style path, method) the server answers under evn-submit/."""
+    prefix = re.escape(base_url) + "evn-submit/"
+    out = {}
+    for pattern, handler in _rules(serverapp.web_app.default_router):
+        if not pattern.startswith(prefix):
+            continue
+        path = pattern[len(prefix) :].rstrip("$")
+        for name in ("{code}", "{owner}", "{name}"):
+            path = path.replace("([^/]+)", name, 1)
+        for method in RequestHandler.SUPPORTED_METHODS:
+            impl = getattr(handler, method.lower(), None)
+            # ours: not RequestHandler's 405 stub, not APIHandler's CORS preflight (OPTIONS)
+            if impl is not None and impl.__module__.startswith("jupyterlab_evn_submit"):
+                out[(path, method)] = handler
+    return out
+
+
+def concrete(path: str) -> list[str]:
+    """A documented path with sample values, as URL segments."""
+    return path.format(**SAMPLES).split("/")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
@@ -9,7 +10,9 @@ import pytest
 from traitlets import TraitError
 from traitlets.config import Config
 
+from jupyterlab_evn_submit import wiring
 from jupyterlab_evn_submit.config import EvnSubmitConfig
+from jupyterlab_evn_submit.errors import ConfigurationError
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "extension.md"
 
@@ -100,3 +103,33 @@ def test_docs_table_lists_exactly_the_traits():
     """docs/extension.md's option table cannot drift from the traits."""
     rows = re.findall(r"^\| `(\w+)` \| `(EVN_\w+)` \|", DOCS.read_text(), flags=re.M)
     assert dict(rows) == EvnSubmitConfig().env_options()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("EVN_LOGIN_TIMEOUT", "ten"), ("EVN_HTTP_TIMEOUT", "-1"), ("EVN_ISSUER_URL", "nohost")],
+)
+def test_an_invalid_environment_value_is_a_configuration_error_naming_it(
+    monkeypatch, variable, value
+):
+    """Read lazily, a bad variable would crash the first route that needs it; ``wiring`` reads
+    every option up front, so it is reported like a bad c.EvnSubmitConfig value."""
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigurationError) as e:
+        wiring.checked_config(EvnSubmitConfig)
+    assert "not valid" in e.value.message
+    assert variable in e.value.message or variable.lower()[4:] in e.value.message
+
+
+def test_wire_disables_only_what_is_missing(monkeypatch, tmp_path):
+    log = logging.getLogger("test")
+    monkeypatch.delenv("EVN_ISSUER_URL", raising=False)
+    config = Config({"EvnSubmitConfig": {"service_url": "http://127.0.0.1:1", "login_timeout": 7}})
+    config.EvnSubmitConfig.token_store = str(tmp_path / "store")
+    wired = wiring.wire(lambda: EvnSubmitConfig(config=config), log)
+    assert wired.tokens is None and wired.client is not None
+    assert wired.problem is not None and "EVN_ISSUER_URL is not set" in wired.problem
+    config.EvnSubmitConfig.issuer_url = "http://127.0.0.1:1/realms/evn"
+    wired = wiring.wire(lambda: EvnSubmitConfig(config=config), log)
+    assert wired.problem is None and wired.tokens is not None
+    assert wired.tokens.login_timeout == 7  # the trait reaches the token manager

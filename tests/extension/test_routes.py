@@ -10,9 +10,7 @@ from typing import Any
 
 import anyio.to_thread
 import pytest
-from evnhelpers import TEST_KEY, body_of, get, make_notebook, post
-from tornado.routing import PathMatches, Router, Rule
-from tornado.web import RequestHandler
+from evnhelpers import TEST_KEY, body_of, concrete, get, make_notebook, post, registered
 
 from jupyterlab_evn_submit.tokenstore import StoredLogin, TokenStore
 
@@ -31,47 +29,13 @@ DOCUMENTED = {
     ("experiments/{code}/notebooks/{owner}/{name}/versions", "GET"),
     ("open-copy", "POST"),
 }
-SAMPLES = {"code": "EG078B", "owner": "demo", "name": "calibration.ipynb"}
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
-
-
-def _rules(router: Any) -> list[tuple[str, type[RequestHandler]]]:
-    found: list[tuple[str, type[RequestHandler]]] = []
-    for rule in getattr(router, "rules", []):
-        assert isinstance(rule, Rule)
-        if isinstance(rule.target, Router):
-            found += _rules(rule.target)
-        elif isinstance(rule.matcher, PathMatches) and isinstance(rule.target, type):
-            found.append((rule.matcher.regex.pattern, rule.target))
-    return found
-
-
-def registered(serverapp: Any, base_url: str) -> dict[tuple[str, str], type[RequestHandler]]:
-    """Every (documented-style path, method) the server answers under evn-submit/."""
-    prefix = re.escape(base_url) + "evn-submit/"
-    out = {}
-    for pattern, handler in _rules(serverapp.web_app.default_router):
-        if not pattern.startswith(prefix):
-            continue
-        path = pattern[len(prefix) :].rstrip("$")
-        for name in ("{code}", "{owner}", "{name}"):
-            path = path.replace("([^/]+)", name, 1)
-        for method in RequestHandler.SUPPORTED_METHODS:
-            impl = getattr(handler, method.lower(), None)
-            # ours: not RequestHandler's 405 stub, not APIHandler's CORS preflight (OPTIONS)
-            if impl is not None and impl.__module__.startswith("jupyterlab_evn_submit"):
-                out[(path, method)] = handler
-    return out
 
 
 def _group(pattern: str, text: str) -> str:
     m = re.search(pattern, text)
     assert m is not None, (pattern, text)
     return m.group(1)
-
-
-def concrete(path: str) -> list[str]:
-    return path.format(**SAMPLES).split("/")
 
 
 def test_the_registered_routes_are_exactly_the_documented_ones(jp_serverapp, jp_base_url):
