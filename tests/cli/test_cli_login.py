@@ -83,6 +83,17 @@ def test_unreachable_keycloak_exits_5_and_missing_issuer_7(env_for, logged_in):
     assert r.code == CONFIGURATION and "EVN_ISSUER_URL" in r.json()["message"]
 
 
+def test_device_login_expires_after_login_timeout(env_for):
+    """EVN_LOGIN_TIMEOUT limits the device code (Keycloak's own lasts 10 minutes): nobody
+    confirms it, so the login ends as "expired" (exit 3) instead of waiting for Keycloak."""
+    env = env_for("timeout", EVN_LOGIN_TIMEOUT="3")
+    r = run_cli(env, "login", "--json", timeout=60)
+    assert r.code == NOT_LOGGED_IN, r
+    assert "valid for 3 s" in r.err
+    assert r.json()["error"] == "not-logged-in" and "expired" in r.json()["message"]
+    assert not Path(env["EVN_TOKEN_STORE"]).exists()
+
+
 def test_logout_revokes_the_refresh_token(stack, env_for, store_of):
     env = env_for("logout")
     assert device_login(env, stack["EVN_DEMO_USER"], stack["EVN_DEMO_PASSWORD"]).code == OK

@@ -236,6 +236,22 @@ async def test_device_login_denied_by_the_user(jp_fetch, stack, store_path):
     assert body_of(await get(jp_fetch, "status"))["logged_in"] is False
 
 
+async def test_device_login_expires_after_login_timeout(jp_fetch, stack, actions, store_path):
+    """Keycloak's device code lives 10 minutes; EVN_LOGIN_TIMEOUT (2 s here) is shorter and
+    wins: the start says so and the poll after it answers "expired", without asking Keycloak."""
+    actions.tokens.login_timeout = 2
+    start = body_of(await post(jp_fetch, "device"))
+    assert start["expires_in"] == 2
+    first = body_of(await post(jp_fetch, "device", "poll", body={"device_id": start["device_id"]}))
+    assert first == {"status": "pending"}
+    await asyncio.sleep(2.5)
+    calls = actions.tokens.oidc.token_requests
+    answer = body_of(await post(jp_fetch, "device", "poll", body={"device_id": start["device_id"]}))
+    assert answer == {"status": "expired"}
+    assert actions.tokens.oidc.token_requests == calls
+    assert not store_path.exists()
+
+
 async def fresh_refresh_token(stack: dict[str, str], oidc: Any) -> str:
     """A refresh token of the JupyterLab client, obtained the way JupyterHub would."""
     redirect = "http://127.0.0.1:1/hub/oauth_callback"
