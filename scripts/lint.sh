@@ -6,4 +6,5 @@ PATH="$PWD/.venv/bin:$PATH"
 ruff check .
 ruff format --check .
 mypy
+bash scripts/floors.sh  # vermin: the code needs exactly the declared requires-python
 jlpm lint:check
