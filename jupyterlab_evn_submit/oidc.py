@@ -33,8 +33,6 @@ from .errors import (
     SessionEnded,
 )
 
-DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
-
 
 def log_url(url: str) -> str:
     """The URL without query and fragment (those may hold codes or tokens)."""

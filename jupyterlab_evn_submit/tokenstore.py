@@ -36,7 +36,6 @@ class StoredLogin:
     issuer: str
     client_id: str
     user: dict[str, Any] = field(default_factory=dict)
-    saved_at: float = field(default_factory=time.time)
 
 
 class TokenStore:
@@ -118,7 +117,6 @@ class TokenStore:
                 issuer=str(data["issuer"]),
                 client_id=str(data["client_id"]),
                 user=dict(data.get("user") or {}),
-                saved_at=float(data.get("saved_at") or 0),
             )
         except InvalidToken:
             self.log.error(

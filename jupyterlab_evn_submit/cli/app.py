@@ -17,6 +17,7 @@ from typing import Any
 
 from .. import __version__, rules
 from ..config import OUTPUT_POLICIES
+from . import browse, login
 from .context import Context, load_config, log
 from .exitcodes import (
     CONFIGURATION,
@@ -57,7 +58,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=Parser)
     verbs.required = True
+    _add_login_verbs(verbs, common)
+    _add_submit_verb(verbs, common)
+    _add_browse_verbs(verbs, common)
+    return parser
 
+
+def _add_login_verbs(verbs: Any, common: argparse.ArgumentParser) -> None:
+    """``login``, ``status``, ``logout``."""
     p = verbs.add_parser("login", parents=[common], help="log in (device flow, or --bootstrap)")
     p.add_argument(
         "--bootstrap",
@@ -65,9 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="use the refresh token in $EVN_REFRESH_TOKEN (EVN_BOOTSTRAP_TOKEN_ENV names it)",
     )
     p.add_argument("--force", action="store_true", help="log in again even when logged in")
-
     verbs.add_parser("status", parents=[common], help="who is logged in; is the archive up")
+    verbs.add_parser("logout", parents=[common], help="revoke the login and forget it")
 
+
+def _add_submit_verb(verbs: Any, common: argparse.ArgumentParser) -> None:
     p = verbs.add_parser("submit", parents=[common], help="archive a notebook (idempotent)")
     p.add_argument("notebook", type=Path, metavar="NOTEBOOK", help="the .ipynb file")
     p.add_argument("--experiment", "-e", required=True, metavar="CODE", help="e.g. EG078B")
@@ -103,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="default: derived from the notebook and the metadata, so re-runs never commit twice",
     )
 
+
+def _add_browse_verbs(verbs: Any, common: argparse.ArgumentParser) -> None:
+    """``list`` and ``fetch``."""
     p = verbs.add_parser("list", parents=[common], help="my submissions, or an experiment's")
     p.add_argument("--experiment", "-e", metavar="CODE", help="list this experiment (public)")
 
@@ -113,16 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", type=int, metavar="N", help="default: the latest")
     p.add_argument("-o", "--output", metavar="PATH", help="file or folder (default: here)")
 
-    verbs.add_parser("logout", parents=[common], help="revoke the login and forget it")
-    return parser
-
 
 # --- human output ---------------------------------------------------------------------------
 
 
 def _human_login(r: dict[str, Any]) -> str:
-    from . import login
-
     who = login.describe_user(r.get("user"))
     if r.get("already"):
         return f"Already logged in as {who}. (Use --force to log in again.)"
@@ -130,8 +138,6 @@ def _human_login(r: dict[str, Any]) -> str:
 
 
 def _human_status(r: dict[str, Any]) -> str:
-    from . import login
-
     svc = r["service"]
     lines = [
         "Logged in as " + login.describe_user(r["user"])
@@ -192,18 +198,15 @@ def _say(text: str) -> None:
 
 
 async def _login(ctx: Context, a: argparse.Namespace) -> dict[str, Any]:
-    from . import login
-
     return await login.login(ctx, bootstrap=a.bootstrap, force=a.force, say=_say)
 
 
 async def _status(ctx: Context, a: argparse.Namespace) -> dict[str, Any]:
-    from . import login
-
     return await login.status(ctx)
 
 
 async def _submit(ctx: Context, a: argparse.Namespace) -> dict[str, Any]:
+    # not at module level: submit.py (nbformat, kernel specs) loads only for this verb
     from .submit import SubmitRequest, submit
 
     req = SubmitRequest(
@@ -225,20 +228,14 @@ async def _submit(ctx: Context, a: argparse.Namespace) -> dict[str, Any]:
 
 
 async def _list(ctx: Context, a: argparse.Namespace) -> dict[str, Any]:
-    from . import browse
-
     return await browse.list_notebooks(ctx, a.experiment)
 
 
 async def _fetch(ctx: Context, a: argparse.Namespace) -> dict[str, Any]:
-    from . import browse
-
     return await browse.fetch(ctx, a.experiment, a.owner, a.name, a.version, a.output)
 
 
 async def _logout(ctx: Context, a: argparse.Namespace) -> dict[str, Any]:
-    from . import login
-
     return await login.logout(ctx)
 
 
