@@ -191,11 +191,11 @@ class TokenManager:
                 self.log.info(
                     "EVN archive: using the refresh token from $%s (JupyterHub)", self.bootstrap_env
                 )
-                return self._exchange_locked(bootstrap, {}, from_store=False)
-            return self._exchange_locked(login.refresh_token, login.user, from_store=True)
+                return self._exchange_locked(bootstrap, {}, False)
+            return self._exchange_locked(login.refresh_token, login.user, True)
 
     def _exchange_locked(
-        self, refresh_token: str, user: dict[str, Any], *, from_store: bool
+        self, refresh_token: str, user: dict[str, Any], from_store: bool
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """One refresh at Keycloak; the rotated token is stored before it is used. Call with
         the store's file lock held. A refused stored token is deleted (logged out)."""
@@ -220,13 +220,10 @@ class TokenManager:
             raise BootstrapTokenMissing(
                 f"No refresh token was handed over in ${self.bootstrap_env or 'EVN_REFRESH_TOKEN'}."
             )
-
-        def exchange() -> tuple[dict[str, Any], dict[str, Any]]:
-            with self.store.locked():
-                return self._exchange_locked(handed_over, {}, from_store=False)
-
         async with self._refresh_lock:
-            token, user = await self._thread(exchange)
+            token, user = await self._thread(
+                self._under_file_lock, self._exchange_locked, handed_over, {}, False
+            )
             self._bootstrap_tried = True
             self._remember(token, user)
         self.log.info(
@@ -247,12 +244,12 @@ class TokenManager:
             raise IdentityProviderError("The login service gave no refresh token.")
         login = StoredLogin(str(refresh), self.oidc.issuer, self.oidc.client_id, user)
         async with self._refresh_lock:
-            await self._thread(self._save_locked, login)
+            await self._thread(self._under_file_lock, self.store.save, login)
             self._remember(token, user)
 
-    def _save_locked(self, login: StoredLogin) -> None:
+    def _under_file_lock(self, fn: Callable[..., T], *args: Any) -> T:
         with self.store.locked():
-            self.store.save(login)
+            return fn(*args)
 
     # --- browser login (authorization code + PKCE) -----------------------------------------
 
