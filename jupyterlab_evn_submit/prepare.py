@@ -9,9 +9,12 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import os
+import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -165,40 +168,97 @@ def execution_summary(nb: NotebookNode) -> dict[str, Any]:
     }
 
 
+# Run in the kernel's own Python (``python -c``): its packages and, when CASA is importable there,
+# the CASA version and data release — only what the installed CASA itself reports. casatools'
+# import prints to stdout and, unless sys.argv[0] is "-m" (as for ``python -m casatools``), may
+# create folders and download measures data: the probe poses as "-m", runs in a scratch folder
+# (casatasks writes a casa-*.log into the working directory) and marks its one line of JSON.
+_PROBE_MARK = "EVN-PROBE:"
 _PROBE = r"""
-import json, sys, importlib.metadata as md
+import importlib.metadata as md, importlib.util, json, sys
+sys.argv[0] = "-m"
 pkgs = {}
 for d in md.distributions():
     name = d.metadata.get("Name")
     if name:
         pkgs[name] = d.version
-casa = {k: pkgs[k] for k in ("casatools", "casatasks", "casadata", "casaplotms") if k in pkgs}
-if not casa:
+casa = {}
+found = {k: v for k, v in pkgs.items() if k.lower().startswith("casa")}
+if found:
+    casa["packages"] = found
+def version_of(module):
+    fn = getattr(module, "version_string", None)
+    return fn() if callable(fn) else getattr(module, "__version__", None)
+data = {}
+for name in ("casatools", "casatasks"):
     try:
-        import casatools
-        casa = {"casatools": casatools.version_string()}
+        if importlib.util.find_spec(name) is None:
+            continue
+        module = __import__(name)
+        version = version_of(module)
     except Exception:
-        pass
-print(json.dumps({"python": sys.version.split()[0], "packages": pkgs, "casa": casa or None}))
-"""
+        continue
+    if version and "version" not in casa:
+        casa["version"] = str(version)
+        casa["version_from"] = name
+    rundata = getattr(getattr(module, "ctsys", None), "rundata", None)
+    if callable(rundata) and "rundata" not in data:
+        try:
+            data["rundata"] = str(rundata()) or None
+        except Exception:
+            pass
+    if "version" in casa:
+        break
+for name in ("casadata", "casarundata"):
+    if name in pkgs:
+        data[name] = pkgs[name]
+try:
+    if importlib.util.find_spec("casaconfig") is not None:
+        import casaconfig
+        if callable(getattr(casaconfig, "get_data_info", None)):
+            data["info"] = json.loads(json.dumps(casaconfig.get_data_info(), default=str))
+except Exception:
+    pass
+data = {k: v for k, v in data.items() if v}
+if data:
+    casa["data"] = data
+print()
+print(MARK + json.dumps({"python": sys.version.split()[0], "packages": pkgs, "casa": casa or None}))
+""".replace("MARK", repr(_PROBE_MARK))
 
 _probe_cache: dict[str, tuple[float, dict[str, Any]]] = {}
 _probe_lock = threading.Lock()
 PROBE_TTL = 300.0
 
 
-def probe_python(executable: str, timeout: float = 15.0) -> dict[str, Any] | None:
-    """Python version, installed packages and CASA version of a kernel's Python (cached)."""
+def probe_python(executable: str, timeout: float = 30.0) -> dict[str, Any] | None:
+    """Python version, installed packages and CASA version + data of a kernel's Python (cached).
+
+    ``casa`` is None without CASA, else what is available of: ``version`` (casatools' or
+    casatasks' ``version_string()`` or ``__version__``), ``packages`` (the casa* distributions),
+    ``data`` (``rundata``: casatools' ``ctsys.rundata()``; the casadata distribution's version;
+    ``info``: casaconfig's ``get_data_info()``).
+    """
     path = shutil.which(executable) or executable
     with _probe_lock:
         hit = _probe_cache.get(path)
         if hit and time.monotonic() - hit[0] < PROBE_TTL:
             return hit[1]
     try:
-        out = subprocess.run(
-            [path, "-c", _PROBE], capture_output=True, timeout=timeout, check=True, text=True
-        )
-        info: dict[str, Any] = json.loads(out.stdout)
+        with tempfile.TemporaryDirectory(prefix="evn-probe-") as scratch:
+            out = subprocess.run(
+                [path, "-c", _PROBE],
+                capture_output=True,
+                timeout=timeout,
+                check=True,
+                text=True,
+                cwd=scratch,
+                stdin=subprocess.DEVNULL,
+            )
+        lines = [line for line in out.stdout.splitlines() if line.startswith(_PROBE_MARK)]
+        if not lines:
+            raise ValueError("the probe printed no result")
+        info: dict[str, Any] = json.loads(lines[-1][len(_PROBE_MARK) :])
     except (OSError, subprocess.SubprocessError, ValueError) as e:
         log.info("EVN archive: could not list the packages of %s: %s", path, _short(e))
         return None
@@ -207,10 +267,27 @@ def probe_python(executable: str, timeout: float = 15.0) -> dict[str, Any] | Non
     return info
 
 
+_PYTHON_NAME = re.compile(r"python(\d+(\.\d+)?)?[dmu]*(\.exe)?", re.IGNORECASE)
+
+
 def kernel_python(argv: list[str]) -> str | None:
-    """The Python executable of an ipykernel kernel spec, when it is one."""
-    if argv and "ipykernel" in " ".join(argv) and argv[0]:
-        return sys.executable if argv[0] in ("python", "python3") else argv[0]
+    """The Python executable of a kernel spec whose kernel is Python code: an ipykernel kernel
+    (any launcher that names ipykernel), or a Python started with ``-m <module>``, as the
+    jupyter-casa image's CASA kernel (``python -m start_casa -f {connection_file}``). A bare
+    ``python``/``python3`` is this server's Python, as jupyter_client starts it."""
+    if not argv or not argv[0]:
+        return None
+    interpreter = argv[0]
+    is_python = bool(_PYTHON_NAME.fullmatch(os.path.basename(interpreter)))
+    runs_module = "-m" in argv[1:] and argv.index("-m", 1) < len(argv) - 1
+    if "ipykernel" in " ".join(argv) or (is_python and runs_module):
+        if interpreter in (
+            "python",
+            "python3",
+            f"python{sys.version_info[0]}.{sys.version_info[1]}",
+        ):
+            return sys.executable
+        return interpreter
     return None
 
 

@@ -108,7 +108,8 @@ def test_casa_version_is_reported_when_casatools_is_importable(tmp_path):
     launcher.write_text(f'#!/bin/sh\nPYTHONPATH={fake_site} exec {sys.executable} "$@"\n')
     launcher.chmod(0o755)
     env = prep.probe_python(str(launcher))
-    assert env is not None and env["casa"] == {"casatools": "6.6.5.31"}
+    assert env is not None
+    assert env["casa"] == {"version": "6.6.5.31", "version_from": "casatools"}
 
 
 def test_kernel_python_of_an_ipykernel_spec():
