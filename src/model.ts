@@ -7,6 +7,7 @@ import { UUID } from '@lumino/coreutils';
 import { ISignal, Signal } from '@lumino/signaling';
 import { EvnApi } from './api';
 import { ResponseError } from './request';
+import { asciiUpper, DEFAULT_LICENSE } from './rules';
 import {
   IDefaults,
   IEvnArchiveModel,
@@ -48,7 +49,7 @@ export namespace EvnArchiveModel {
 }
 
 export const DEFAULTS: IDefaults = {
-  license: 'CC-BY-4.0',
+  license: DEFAULT_LICENSE,
   authors: [],
   affiliation: '',
   orcid: '',
@@ -337,7 +338,7 @@ export class EvnArchiveModel implements IEvnArchiveModel {
   }
 
   async browse(experiment: string): Promise<void> {
-    const code = experiment.trim().toUpperCase();
+    const code = asciiUpper(experiment.trim());
     this._archive = { experiment: code, notebooks: null, error: '' };
     this._emit();
     if (!code) {
@@ -384,7 +385,7 @@ export class EvnArchiveModel implements IEvnArchiveModel {
     const form = this._form;
     return {
       path,
-      experiment: form.experiment.trim().toUpperCase(),
+      experiment: asciiUpper(form.experiment.trim()),
       metadata: {
         title: form.title.trim(),
         description: (form.description ?? '').trim(),

@@ -1,26 +1,27 @@
 import { TranslationBundle } from '@jupyterlab/translation';
 import type { RJSFSchema, UiSchema } from '@rjsf/utils';
+import { SCHEMAS } from './contract';
+import { experimentCode, LICENSES, orcidUrl } from './rules';
 
 /**
  * The one JSON schema of the submission metadata: the submit form is
  * generated from it, and the form is validated against it before upload.
+ * Every limit, the licence list and the two rule formats come from the
+ * archive's contract (contract/openapi.json, via src/contract.ts).
  */
 
-/** SPDX identifiers offered for an archived notebook. */
-export const LICENSES: ReadonlyArray<string> = [
-  'CC-BY-4.0',
-  'CC-BY-SA-4.0',
-  'CC0-1.0',
-  'MIT',
-  'BSD-3-Clause',
-  'Apache-2.0',
-  'GPL-3.0-or-later'
-];
+const METADATA = SCHEMAS.Metadata.properties;
+const AUTHOR = SCHEMAS.Author.properties;
 
-/** An EVN experiment code such as EG078B or N24L1. */
-export const EXPERIMENT_PATTERN = '^[A-Za-z]{1,3}[0-9]{2,4}[A-Za-z0-9]{0,4}$';
-/** An ORCID iD: four groups of four digits, the last may end in X. */
-export const ORCID_PATTERN = '^[0-9]{4}-[0-9]{4}-[0-9]{4}-[0-9]{3}[0-9X]$';
+/**
+ * The string formats of the form, each checked by the contract's rule
+ * (src/rules.ts): an experiment code may be typed in lower case, an ORCID iD
+ * must have the right check digit.
+ */
+export const FORMATS: Readonly<Record<string, (value: string) => unknown>> = {
+  'evn-experiment-code': experimentCode,
+  orcid: orcidUrl
+};
 
 export function submissionSchema(trans: TranslationBundle): RJSFSchema {
   return {
@@ -33,37 +34,20 @@ export function submissionSchema(trans: TranslationBundle): RJSFSchema {
         description: trans.__(
           'The EVN experiment this notebook reduces, e.g. EG078B.'
         ),
-        pattern: EXPERIMENT_PATTERN
+        format: 'evn-experiment-code'
       },
       title: {
         type: 'string',
         title: trans.__('Title'),
-        minLength: 3,
-        maxLength: 200
+        minLength: METADATA.title.minLength,
+        maxLength: METADATA.title.maxLength
       },
       description: {
         type: 'string',
-        title: trans.__('Description')
+        title: trans.__('Description'),
+        maxLength: METADATA.description.maxLength
       },
-      authors: {
-        type: 'array',
-        title: trans.__('Authors'),
-        minItems: 1,
-        items: {
-          type: 'object',
-          title: trans.__('Author'),
-          required: ['name'],
-          properties: {
-            name: { type: 'string', title: trans.__('Name'), minLength: 1 },
-            orcid: {
-              type: 'string',
-              title: trans.__('ORCID'),
-              pattern: ORCID_PATTERN
-            },
-            affiliation: { type: 'string', title: trans.__('Affiliation') }
-          }
-        }
-      },
+      authors: authorsSchema(trans),
       license: {
         type: 'string',
         title: trans.__('License'),
@@ -72,32 +56,77 @@ export function submissionSchema(trans: TranslationBundle): RJSFSchema {
       keywords: {
         type: 'array',
         title: trans.__('Keywords'),
-        items: { type: 'string', minLength: 1 }
+        maxItems: METADATA.keywords.maxItems,
+        items: {
+          type: 'string',
+          minLength: METADATA.keywords.items.minLength,
+          maxLength: METADATA.keywords.items.maxLength
+        }
       },
-      output_policy: {
-        type: 'string',
-        title: trans.__('Cell outputs'),
-        oneOf: [
-          { const: 'keep', title: trans.__('Keep all outputs') },
-          { const: 'strip', title: trans.__('Strip all outputs') },
-          { const: 'strip-large', title: trans.__('Strip large outputs') }
-        ]
-      },
-      output_budget_mb: {
-        type: 'number',
-        title: trans.__('Output size budget (MB)'),
-        description: trans.__(
-          'With "strip large outputs", outputs over this size are removed.'
-        ),
-        minimum: 0
-      },
+      ...outputSchema(trans),
       message: {
         type: 'string',
         title: trans.__('Message'),
         description: trans.__(
           'What changed in this version (the commit message).'
-        )
+        ),
+        maxLength: SCHEMAS.Submission.properties.message.maxLength
       }
+    }
+  };
+}
+
+function authorsSchema(trans: TranslationBundle): RJSFSchema {
+  return {
+    type: 'array',
+    title: trans.__('Authors'),
+    minItems: METADATA.authors.minItems,
+    maxItems: METADATA.authors.maxItems,
+    items: {
+      type: 'object',
+      title: trans.__('Author'),
+      required: [...SCHEMAS.Author.required],
+      properties: {
+        name: {
+          type: 'string',
+          title: trans.__('Name'),
+          minLength: AUTHOR.name.minLength,
+          maxLength: AUTHOR.name.maxLength
+        },
+        orcid: {
+          type: 'string',
+          title: trans.__('ORCID'),
+          format: 'orcid'
+        },
+        affiliation: {
+          type: 'string',
+          title: trans.__('Affiliation'),
+          maxLength: AUTHOR.affiliation.maxLength
+        }
+      }
+    }
+  };
+}
+
+/** What happens to cell outputs: the extension's own, not the service's. */
+function outputSchema(trans: TranslationBundle): Record<string, RJSFSchema> {
+  return {
+    output_policy: {
+      type: 'string',
+      title: trans.__('Cell outputs'),
+      oneOf: [
+        { const: 'keep', title: trans.__('Keep all outputs') },
+        { const: 'strip', title: trans.__('Strip all outputs') },
+        { const: 'strip-large', title: trans.__('Strip large outputs') }
+      ]
+    },
+    output_budget_mb: {
+      type: 'number',
+      title: trans.__('Output size budget (MB)'),
+      description: trans.__(
+        'With "strip large outputs", outputs over this size are removed.'
+      ),
+      minimum: 0
     }
   };
 }
@@ -116,7 +145,7 @@ export function submissionUiSchema(trans: TranslationBundle): UiSchema {
       'message'
     ],
     'ui:submitButtonOptions': { norender: true },
-    experiment: { 'ui:placeholder': 'EG078B' },
+    experiment: { 'ui:placeholder': SCHEMAS.ExperimentCode.examples[0] },
     description: { 'ui:widget': 'textarea', 'ui:options': { rows: 3 } },
     message: { 'ui:widget': 'textarea', 'ui:options': { rows: 2 } },
     authors: { items: { orcid: { 'ui:placeholder': '0000-0002-1825-0097' } } }

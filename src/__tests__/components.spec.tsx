@@ -224,7 +224,7 @@ describe('SubmitForm', () => {
       'Please correct the marked fields.'
     );
     expect(container.textContent).toContain('is required');
-    expect(container.textContent).toContain('has not the expected format');
+    expect(container.textContent).toContain("'1234' is not an ORCID iD");
   });
 
   it('needs a login to submit', () => {

@@ -238,6 +238,25 @@ describe('EvnArchiveModel', () => {
     expect(submit[0].body.idempotency_key).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('upper-cases only the ASCII letters of the experiment code it sends', async () => {
+    const { server, model } = setup();
+    server.answer('GET preview', {
+      size: 1,
+      original_size: 1,
+      stripped_outputs: 0,
+      limit: 10
+    });
+    server.answer('POST submit', RESULT);
+    server.answer('GET submissions', { submissions: [SUMMARY] });
+    fillForm(model);
+    // U+017F: toUpperCase would send SG078B, someone else's experiment
+    model.setForm({ ...model.form, experiment: ' \u017fg078b ' });
+    await model.submitNotebook();
+    expect(server.callsTo('POST submit')[0].body.experiment).toBe(
+      '\u017fG078B'
+    );
+  });
+
   it('does not upload when saving fails', async () => {
     const { server, model } = setup({
       saveNotebook: async () => {

@@ -1,9 +1,11 @@
 import { nullTranslator } from '@jupyterlab/translation';
-import { LICENSES, submissionSchema } from '../schema';
+import { submissionSchema } from '../schema';
 import { validate } from '../validator';
 
 declare const require: (path: string) => any;
 const settings = require('../../schema/plugin.json');
+const openapi = require('../../contract/openapi.json');
+const contract = openapi.components.schemas;
 const schema = submissionSchema(nullTranslator.load('jupyterlab_evn_submit'));
 
 const valid = {
@@ -31,12 +33,45 @@ describe('the submission schema and its validator', () => {
       output_budget_mb: -1
     });
     expect(errors.map(e => `${e.property} ${e.name}`).sort()).toEqual([
-      '.authors.0.orcid pattern',
-      '.experiment pattern',
+      '.authors.0.orcid format',
+      '.experiment format',
       '.license enum',
       '.output_budget_mb minimum',
       '.output_policy oneOf',
       '.title required'
+    ]);
+  });
+
+  it('takes an experiment code in lower case, but not one toUpperCase would make', () => {
+    expect(validate(schema, { ...valid, experiment: ' eg078b ' })).toEqual([]);
+    const errors = validate(schema, { ...valid, experiment: 'eg078\u00df' });
+    expect(errors.map(e => [e.property, e.name])).toEqual([
+      ['.experiment', 'format']
+    ]);
+    expect(errors[0].message).toContain('not an EVN experiment code');
+  });
+
+  it("checks the ORCID iD's check digit and takes its URL", () => {
+    const orcid = (value: string) =>
+      validate(schema, { ...valid, authors: [{ name: 'A', orcid: value }] });
+    expect(orcid('https://orcid.org/0000-0002-1825-0097')).toEqual([]);
+    expect(orcid('0000-0002-1825-0098').map(e => e.message)).toEqual([
+      "'0000-0002-1825-0098' is not a valid ORCID iD (its check digit is wrong)"
+    ]);
+  });
+
+  it("refuses what is longer than the contract's limits", () => {
+    const long = (n: number) => 'x'.repeat(n + 1);
+    const title = contract.Metadata.properties.title.maxLength;
+    const name = contract.Author.properties.name.maxLength;
+    const errors = validate(schema, {
+      ...valid,
+      title: long(title),
+      authors: [{ name: long(name) }]
+    });
+    expect(errors.map(e => `${e.property} ${e.name}`).sort()).toEqual([
+      '.authors.0.name maxLength',
+      '.title maxLength'
     ]);
   });
 
@@ -56,8 +91,19 @@ describe('the settings schema', () => {
     }
   });
 
-  it('offers the licenses of the form', () => {
-    expect(settings.properties.defaultLicense.enum).toEqual([...LICENSES]);
+  it("offers the contract's licences and proposes its default", () => {
+    const license = contract.Metadata.properties.license;
+    expect(settings.properties.defaultLicense.enum).toEqual(license.enum);
+    expect(settings.properties.defaultLicense.default).toBe(license.default);
+  });
+
+  it("takes an ORCID iD as the contract's pattern does, or nothing", () => {
+    const inner = contract.Orcid.pattern.replace(/^\^/, '').replace(/\$$/, '');
+    const optional = `^(${inner})?$`;
+    expect(settings.properties.orcid.pattern).toBe(optional);
+    expect(
+      settings.properties.defaultAuthors.items.properties.orcid.pattern
+    ).toBe(optional);
   });
 
   it('declares the notebook toolbar button and the menus', () => {
