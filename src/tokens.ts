@@ -15,6 +15,8 @@ export interface IUser {
 export interface IStatus {
   logged_in: boolean;
   user: IUser | null;
+  /** Why the researcher was logged out (e.g. the login expired), else null. */
+  message?: string | null;
   /** False when the operator has not configured the issuer and the service. */
   configured?: boolean;
   issuer?: string;

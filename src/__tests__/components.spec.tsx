@@ -88,6 +88,28 @@ describe('LoginStatus', () => {
     expect(onDeviceLogin).toHaveBeenCalledTimes(1);
   });
 
+  it('says why the researcher was logged out, above the log-in button', () => {
+    const message = 'Your login expired. Log in again.';
+    render(<LoginStatus {...props} status={{ ...LOGGED_OUT, message }} />);
+    const notice = container.querySelector('.jp-evn-submit-logged-out');
+    expect(notice!.textContent).toBe(message);
+    const login = button('Log in');
+    expect(
+      notice!.compareDocumentPosition(login) & Node.DOCUMENT_POSITION_FOLLOWING
+    ).toBeTruthy();
+  });
+
+  it('shows no logged-out notice without a message or when logged in', () => {
+    render(
+      <LoginStatus {...props} status={{ ...LOGGED_OUT, message: null }} />
+    );
+    expect(container.querySelector('.jp-evn-submit-logged-out')).toBeNull();
+    render(
+      <LoginStatus {...props} status={{ ...LOGGED_IN, message: 'stale' }} />
+    );
+    expect(container.textContent).not.toContain('stale');
+  });
+
   it('explains a blocked popup and offers the code login', () => {
     const onDeviceLogin = jest.fn();
     render(

@@ -1,6 +1,6 @@
 import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
-import { IStatus, LoginState } from '../tokens';
+import { IDeviceStart, IStatus, IUser, LoginState } from '../tokens';
 
 export interface ILoginStatusProps {
   status: IStatus | null;
@@ -17,9 +17,8 @@ export interface ILoginStatusProps {
  * Who is logged in, and the buttons to log in (popup or code) or out.
  */
 export function LoginStatus(props: ILoginStatusProps): JSX.Element {
-  const { status, statusError, login, trans } = props;
+  const { status, statusError } = props;
   const user = status?.logged_in ? status.user : null;
-  const serviceDown = status?.service && !status.service.reachable;
   return (
     <div className="jp-evn-submit-login">
       {statusError && (
@@ -27,56 +26,81 @@ export function LoginStatus(props: ILoginStatusProps): JSX.Element {
           {statusError}
         </p>
       )}
-      {user ? (
-        <div className="jp-evn-submit-user">
-          <div>
-            <span className="jp-evn-submit-user-name">{user.name}</span>{' '}
-            <span className="jp-evn-submit-user-username">
-              ({user.username})
-            </span>
-          </div>
-          <button
-            className="jp-mod-styled jp-evn-submit-button jp-evn-submit-logout"
-            onClick={props.onLogout}
-          >
-            {trans.__('Log out')}
-          </button>
-        </div>
-      ) : (
-        <div className="jp-evn-submit-anonymous">
-          <p>{trans.__('Log in to submit notebooks to the EVN archive.')}</p>
-          <div className="jp-evn-submit-actions">
-            <button
-              className="jp-mod-styled jp-mod-accept jp-evn-submit-button jp-evn-submit-login-button"
-              onClick={props.onLogin}
-              disabled={login.kind === 'popup'}
-            >
-              {trans.__('Log in')}
-            </button>
-            <button
-              className="jp-mod-styled jp-evn-submit-link-button jp-evn-submit-device-button"
-              onClick={props.onDeviceLogin}
-            >
-              {trans.__('Use a code instead')}
-            </button>
-          </div>
-        </div>
-      )}
-      {status?.configured === false && (
-        <p className="jp-evn-submit-warning">
-          {trans.__(
-            'The EVN archive is not configured on this Jupyter server: ask its operator to set the login issuer and the notebook service.'
-          )}
-        </p>
-      )}
-      {serviceDown && status?.configured !== false && (
-        <p className="jp-evn-submit-warning">
-          {trans.__('The EVN notebook service cannot be reached just now.')}
-        </p>
-      )}
+      {user ? <LoggedIn {...props} user={user} /> : <LoggedOut {...props} />}
+      <ServerNotice {...props} />
       <LoginProgress {...props} />
     </div>
   );
+}
+
+function LoggedIn(props: ILoginStatusProps & { user: IUser }): JSX.Element {
+  const { user, trans } = props;
+  return (
+    <div className="jp-evn-submit-user">
+      <div>
+        <span className="jp-evn-submit-user-name">{user.name}</span>{' '}
+        <span className="jp-evn-submit-user-username">({user.username})</span>
+      </div>
+      <button
+        className="jp-mod-styled jp-evn-submit-button jp-evn-submit-logout"
+        onClick={props.onLogout}
+      >
+        {trans.__('Log out')}
+      </button>
+    </div>
+  );
+}
+
+/** The log-in buttons, below why the researcher was logged out (if known). */
+function LoggedOut(props: ILoginStatusProps): JSX.Element {
+  const { status, login, trans } = props;
+  return (
+    <div className="jp-evn-submit-anonymous">
+      {status?.message && (
+        <p className="jp-evn-submit-notice jp-evn-submit-logged-out">
+          {status.message}
+        </p>
+      )}
+      <p>{trans.__('Log in to submit notebooks to the EVN archive.')}</p>
+      <div className="jp-evn-submit-actions">
+        <button
+          className="jp-mod-styled jp-mod-accept jp-evn-submit-button jp-evn-submit-login-button"
+          onClick={props.onLogin}
+          disabled={login.kind === 'popup'}
+        >
+          {trans.__('Log in')}
+        </button>
+        <button
+          className="jp-mod-styled jp-evn-submit-link-button jp-evn-submit-device-button"
+          onClick={props.onDeviceLogin}
+        >
+          {trans.__('Use a code instead')}
+        </button>
+      </div>
+    </div>
+  );
+}
+
+/** An unconfigured server extension, or a notebook service that is down. */
+function ServerNotice(props: ILoginStatusProps): JSX.Element | null {
+  const { status, trans } = props;
+  if (status?.configured === false) {
+    return (
+      <p className="jp-evn-submit-warning">
+        {trans.__(
+          'The EVN archive is not configured on this Jupyter server: ask its operator to set the login issuer and the notebook service.'
+        )}
+      </p>
+    );
+  }
+  if (status?.service && !status.service.reachable) {
+    return (
+      <p className="jp-evn-submit-warning">
+        {trans.__('The EVN notebook service cannot be reached just now.')}
+      </p>
+    );
+  }
+  return null;
 }
 
 function LoginProgress(props: ILoginStatusProps): JSX.Element | null {
@@ -110,28 +134,8 @@ function LoginProgress(props: ILoginStatusProps): JSX.Element | null {
           </button>
         </div>
       );
-    case 'device': {
-      const device = login.device;
-      const url = device.verification_uri_complete || device.verification_uri;
-      return (
-        <div className="jp-evn-submit-device" role="status">
-          <p>
-            {trans.__('Open this address and enter the code:')}{' '}
-            <a href={url} target="_blank" rel="noopener noreferrer">
-              {device.verification_uri}
-            </a>
-          </p>
-          <p className="jp-evn-submit-device-code">{device.user_code}</p>
-          <p>{trans.__('Waiting for the login…')}</p>
-          <button
-            className="jp-mod-styled jp-evn-submit-link-button"
-            onClick={props.onCancel}
-          >
-            {trans.__('Cancel')}
-          </button>
-        </div>
-      );
-    }
+    case 'device':
+      return <DeviceCode {...props} device={login.device} />;
     case 'error':
       return (
         <p className="jp-evn-submit-error" role="alert">
@@ -141,4 +145,29 @@ function LoginProgress(props: ILoginStatusProps): JSX.Element | null {
     default:
       return null;
   }
+}
+
+function DeviceCode(
+  props: ILoginStatusProps & { device: IDeviceStart }
+): JSX.Element {
+  const { device, trans } = props;
+  const url = device.verification_uri_complete || device.verification_uri;
+  return (
+    <div className="jp-evn-submit-device" role="status">
+      <p>
+        {trans.__('Open this address and enter the code:')}{' '}
+        <a href={url} target="_blank" rel="noopener noreferrer">
+          {device.verification_uri}
+        </a>
+      </p>
+      <p className="jp-evn-submit-device-code">{device.user_code}</p>
+      <p>{trans.__('Waiting for the login…')}</p>
+      <button
+        className="jp-mod-styled jp-evn-submit-link-button"
+        onClick={props.onCancel}
+      >
+        {trans.__('Cancel')}
+      </button>
+    </div>
+  );
 }
