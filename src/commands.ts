@@ -7,7 +7,7 @@ import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 import { evnArchiveIcon } from './icons';
 import { notifyError, submitWithNotifications } from './notifications';
 import { IEvnArchiveModel, INotebookSummary } from './tokens';
-import { ArchivePanel } from './widgets/ArchivePanel';
+import { ArchivePanel, Section } from './widgets/ArchivePanel';
 
 /**
  * The command IDs of the extension; each is in the palette, and the schema
@@ -35,13 +35,36 @@ export interface ICommandOptions {
   showToolbarButton: () => boolean;
 }
 
+/** Add every command: the submit, login and archive groups. */
 export function addCommands(
   app: JupyterFrontEnd,
   options: ICommandOptions
 ): void {
-  const { model, panel, trans, docManager, tracker } = options;
-  const { commands, shell } = app;
-  const loggedIn = () => !!model.status?.logged_in;
+  addSubmitCommands(app, options);
+  addLoginCommands(app, options);
+  addArchiveCommands(app, options);
+}
+
+function isLoggedIn(model: IEvnArchiveModel): boolean {
+  return !!model.status?.logged_in;
+}
+
+/** Show the panel's section `section`. */
+function showSection(
+  app: JupyterFrontEnd,
+  panel: ArchivePanel,
+  section: Section
+): void {
+  app.shell.activateById(panel.id);
+  panel.showSection(section);
+}
+
+/** Submit the current notebook, a selected file, or send the form now. */
+function addSubmitCommands(
+  app: JupyterFrontEnd,
+  options: ICommandOptions
+): void {
+  const { model, panel, trans, tracker } = options;
   const currentPath = (): string | null =>
     tracker?.currentWidget?.context.path ?? null;
 
@@ -52,20 +75,11 @@ export function addCommands(
       }
       model.setNotebookPath(path);
     }
-    shell.activateById(panel.id);
-    panel.showSection('submit');
+    showSection(app, panel, 'submit');
     void model.refreshStatus();
   };
 
-  commands.addCommand(CommandIDs.openPanel, {
-    label: trans.__('Open the EVN Archive Panel'),
-    icon: evnArchiveIcon,
-    execute: () => {
-      shell.activateById(panel.id);
-    }
-  });
-
-  commands.addCommand(CommandIDs.submit, {
+  app.commands.addCommand(CommandIDs.submit, {
     label: args =>
       args.toolbar ? '' : trans.__('Submit Notebook to EVN Archive…'),
     caption: trans.__('Submit this notebook to the EVN archive'),
@@ -75,7 +89,7 @@ export function addCommands(
     execute: () => openFor(currentPath())
   });
 
-  commands.addCommand(CommandIDs.submitFile, {
+  app.commands.addCommand(CommandIDs.submitFile, {
     label: trans.__('Submit to EVN Archive…'),
     caption: trans.__('Submit the selected notebook to the EVN archive'),
     icon: evnArchiveIcon,
@@ -88,48 +102,70 @@ export function addCommands(
     }
   });
 
-  commands.addCommand(CommandIDs.send, {
+  app.commands.addCommand(CommandIDs.send, {
     label: trans.__('Send the Submission Form Now'),
     caption: trans.__(
       'Save the notebook and upload it with the form’s metadata'
     ),
-    isEnabled: () => loggedIn() && !!model.notebookPath,
+    isEnabled: () => isLoggedIn(model) && !!model.notebookPath,
     execute: () => submitWithNotifications(model, trans)
   });
+}
 
-  commands.addCommand(CommandIDs.login, {
+/** Log in (popup or code) and log out. */
+function addLoginCommands(
+  app: JupyterFrontEnd,
+  options: ICommandOptions
+): void {
+  const { model, panel, trans } = options;
+  const loggedOut = () => !isLoggedIn(model);
+
+  app.commands.addCommand(CommandIDs.login, {
     label: trans.__('Log In to the EVN Archive'),
-    isEnabled: () => !loggedIn(),
+    isEnabled: loggedOut,
     execute: () => {
-      shell.activateById(panel.id);
-      panel.showSection('account');
+      showSection(app, panel, 'account');
       // startLogin opens the popup synchronously, within the user's gesture.
       return model.startLogin();
     }
   });
 
-  commands.addCommand(CommandIDs.loginDevice, {
+  app.commands.addCommand(CommandIDs.loginDevice, {
     label: trans.__('Log In to the EVN Archive with a Code'),
-    isEnabled: () => !loggedIn(),
+    isEnabled: loggedOut,
     execute: () => {
-      shell.activateById(panel.id);
-      panel.showSection('account');
+      showSection(app, panel, 'account');
       return model.startDeviceLogin();
     }
   });
 
-  commands.addCommand(CommandIDs.logout, {
+  app.commands.addCommand(CommandIDs.logout, {
     label: trans.__('Log Out of the EVN Archive'),
-    isEnabled: loggedIn,
+    isEnabled: () => isLoggedIn(model),
     execute: () => model.logout()
   });
+}
 
-  commands.addCommand(CommandIDs.browse, {
+/** Open the panel, browse an experiment, open a copy of a notebook. */
+function addArchiveCommands(
+  app: JupyterFrontEnd,
+  options: ICommandOptions
+): void {
+  const { model, panel, trans, docManager } = options;
+
+  app.commands.addCommand(CommandIDs.openPanel, {
+    label: trans.__('Open the EVN Archive Panel'),
+    icon: evnArchiveIcon,
+    execute: () => {
+      app.shell.activateById(panel.id);
+    }
+  });
+
+  app.commands.addCommand(CommandIDs.browse, {
     label: trans.__('Browse the EVN Archive'),
     icon: evnArchiveIcon,
     execute: args => {
-      shell.activateById(panel.id);
-      panel.showSection('archive');
+      showSection(app, panel, 'archive');
       const experiment = args.experiment as string | undefined;
       if (experiment) {
         return model.browse(experiment);
@@ -137,7 +173,7 @@ export function addCommands(
     }
   });
 
-  commands.addCommand(CommandIDs.openCopy, {
+  app.commands.addCommand(CommandIDs.openCopy, {
     label: trans.__('Open a Copy of an Archived Notebook'),
     execute: async args => {
       const item = args as unknown as INotebookSummary & { version?: number };

@@ -3,7 +3,12 @@ import { FormComponent } from '@jupyterlab/ui-components';
 import type { ErrorSchema } from '@rjsf/utils';
 import * as React from 'react';
 import { submissionSchema, submissionUiSchema } from '../schema';
-import { IPreview, ISubmissionForm, SubmitState } from '../tokens';
+import {
+  IPreview,
+  ISubmissionForm,
+  ISubmitResult,
+  SubmitState
+} from '../tokens';
 import { toErrorSchema, validate, validator } from '../validator';
 import { formatBytes } from './format';
 
@@ -25,24 +30,13 @@ export interface ISubmitFormProps {
  * the upload, the Submit button, its progress and the permalink.
  */
 export function SubmitForm(props: ISubmitFormProps): JSX.Element {
-  const { trans, form, submit } = props;
+  const { trans, form } = props;
   const schema = React.useMemo(() => submissionSchema(trans), [trans]);
   const uiSchema = React.useMemo(() => submissionUiSchema(trans), [trans]);
   const [errors, setErrors] = React.useState<ErrorSchema | undefined>();
-  const busy = submit.kind === 'saving' || submit.kind === 'uploading';
-  const tooLarge =
-    props.preview !== null && props.preview.size > props.preview.limit;
 
   if (!props.notebookPath) {
-    return (
-      <div className="jp-evn-submit-form jp-evn-submit-empty">
-        <p>
-          {trans.__(
-            'Open a notebook and click "Submit to EVN archive" in its toolbar, or pick a notebook in the file browser.'
-          )}
-        </p>
-      </div>
-    );
+    return <NoNotebook trans={trans} />;
   }
 
   const onSubmit = () => {
@@ -81,19 +75,55 @@ export function SubmitForm(props: ISubmitFormProps): JSX.Element {
           {trans.__('Please correct the marked fields.')}
         </p>
       )}
-      <div className="jp-evn-submit-actions">
-        <button
-          className="jp-mod-styled jp-mod-accept jp-evn-submit-button jp-evn-submit-submit"
-          onClick={onSubmit}
-          disabled={busy || !props.loggedIn || tooLarge}
-          title={
-            props.loggedIn ? '' : trans.__('Log in first to submit a notebook')
-          }
-        >
-          {busy ? trans.__('Submitting…') : trans.__('Submit')}
-        </button>
-      </div>
-      {busy && (
+      <SubmitButton {...props} onSubmit={onSubmit} />
+      <SubmitOutcome {...props} onSubmit={onSubmit} />
+    </div>
+  );
+}
+
+function NoNotebook(props: { trans: TranslationBundle }): JSX.Element {
+  return (
+    <div className="jp-evn-submit-form jp-evn-submit-empty">
+      <p>
+        {props.trans.__(
+          'Open a notebook and click "Submit to EVN archive" in its toolbar, or pick a notebook in the file browser.'
+        )}
+      </p>
+    </div>
+  );
+}
+
+function isBusy(submit: SubmitState): boolean {
+  return submit.kind === 'saving' || submit.kind === 'uploading';
+}
+
+/** Submit: disabled while busy, logged out, or over the size limit. */
+function SubmitButton(props: ISubmitFormProps): JSX.Element {
+  const { trans, loggedIn } = props;
+  const busy = isBusy(props.submit);
+  const tooLarge =
+    props.preview !== null && props.preview.size > props.preview.limit;
+  return (
+    <div className="jp-evn-submit-actions">
+      <button
+        className="jp-mod-styled jp-mod-accept jp-evn-submit-button jp-evn-submit-submit"
+        onClick={props.onSubmit}
+        disabled={busy || !loggedIn || tooLarge}
+        title={loggedIn ? '' : trans.__('Log in first to submit a notebook')}
+      >
+        {busy ? trans.__('Submitting…') : trans.__('Submit')}
+      </button>
+    </div>
+  );
+}
+
+/** The progress of a submission, its permalink, or its error and Retry. */
+function SubmitOutcome(props: ISubmitFormProps): JSX.Element | null {
+  const { trans, submit } = props;
+  switch (submit.kind) {
+    case 'saving':
+    case 'uploading':
+      return (
         <div className="jp-evn-submit-progress" role="status">
           <progress />
           <span>
@@ -102,38 +132,46 @@ export function SubmitForm(props: ISubmitFormProps): JSX.Element {
               : trans.__('Uploading to the archive…')}
           </span>
         </div>
-      )}
-      {submit.kind === 'done' && (
-        <div className="jp-evn-submit-result" role="status">
-          <p>
-            {submit.result.created
-              ? trans.__('Archived as version %1.', submit.result.version)
-              : trans.__(
-                  'Already archived as version %1.',
-                  submit.result.version
-                )}
-          </p>
-          <a
-            className="jp-evn-submit-permalink"
-            href={submit.result.permalink}
-            target="_blank"
-            rel="noopener noreferrer"
-          >
-            {submit.result.permalink}
-          </a>
-        </div>
-      )}
-      {submit.kind === 'error' && (
+      );
+    case 'done':
+      return <SubmitResult result={submit.result} trans={trans} />;
+    case 'error':
+      return (
         <div className="jp-evn-submit-error" role="alert">
           <p>{submit.message}</p>
           <button
             className="jp-mod-styled jp-evn-submit-button"
-            onClick={onSubmit}
+            onClick={props.onSubmit}
           >
             {trans.__('Retry')}
           </button>
         </div>
-      )}
+      );
+    default:
+      return null;
+  }
+}
+
+function SubmitResult(props: {
+  result: ISubmitResult;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { result, trans } = props;
+  return (
+    <div className="jp-evn-submit-result" role="status">
+      <p>
+        {result.created
+          ? trans.__('Archived as version %1.', result.version)
+          : trans.__('Already archived as version %1.', result.version)}
+      </p>
+      <a
+        className="jp-evn-submit-permalink"
+        href={result.permalink}
+        target="_blank"
+        rel="noopener noreferrer"
+      >
+        {result.permalink}
+      </a>
     </div>
   );
 }
