@@ -353,7 +353,11 @@ async def test_revoked_login_means_logged_out_with_a_message(
         body={
             "path": "calibration.ipynb",
             "experiment": "EG078B",
-            "metadata": {"title": "t"},
+            "metadata": {
+                "title": "t",
+                "authors": [{"name": "Demo Researcher"}],
+                "license": "CC-BY-4.0",
+            },
             "idempotency_key": "revoked-0001",
         },
     )
