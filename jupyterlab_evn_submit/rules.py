@@ -45,5 +45,4 @@ def metadata(raw: Any) -> dict[str, Any]:
     return _checked(contract.parse_metadata, raw)
 
 
-LICENCES = contract.licences()
 DEFAULT_LICENCE = contract.default_licence()

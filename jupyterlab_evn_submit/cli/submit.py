@@ -2,7 +2,7 @@
 
 Everything that can be checked locally is checked before any network call (exit 4): the
 notebook (``prepare.prepare``: nbformat, output policy, size limit), the experiment code, the name
-and the metadata (with the archive's own rules from ``service.metadata``).
+and the metadata (with the archive's own rules, from the contract it shares with the service).
 
 Idempotency: unless ``--idempotency-key`` is given, the key is derived from the experiment, the
 name, the metadata, the message and the notebook as sent. The notebook service replays a key only
