@@ -257,6 +257,52 @@ class ServiceConfig(Configurable):
     def _write_deadline_default(self) -> float:
         return float(_env("EVN_SERVICE_WRITE_DEADLINE_SECONDS", "120"))
 
+    index_url = Unicode(
+        config=True,
+        help="Database of the archive index: a SQLAlchemy URL, sqlite:///path or "
+        "postgresql+psycopg://…; deletable, it is rebuilt from Gitea. Env: EVN_SERVICE_INDEX_URL.",
+    )
+
+    @default("index_url")
+    def _index_url_default(self) -> str:
+        return _env("EVN_SERVICE_INDEX_URL", "sqlite:///evn-index.sqlite")
+
+    @validate("index_url")
+    def _index_url_validate(self, proposal):
+        value = proposal["value"].strip()
+        if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", value):
+            raise ValueError(
+                f"index_url must be a sqlite:/// or postgresql+psycopg:// URL, got "
+                f"{value.split('://')[0]!r}…"
+            )
+        return value
+
+    webhook_secret = Unicode(
+        config=True,
+        help="Shared secret of Gitea's push webhook (HMAC-SHA256); empty turns the webhook "
+        "route off. Never logged. Env: EVN_SERVICE_WEBHOOK_SECRET.",
+    )
+
+    @default("webhook_secret")
+    def _webhook_secret_default(self) -> str:
+        return os.environ.get("EVN_SERVICE_WEBHOOK_SECRET", "").strip()
+
+    reconcile_seconds = Float(
+        config=True,
+        help="Seconds between two reconciles of the index with Gitea (under a lease, one replica "
+        "at a time); 0 turns the periodic reconcile off. Env: EVN_SERVICE_RECONCILE_SECONDS.",
+    )
+
+    @default("reconcile_seconds")
+    def _reconcile_seconds_default(self) -> float:
+        return float(_env("EVN_SERVICE_RECONCILE_SECONDS", "300"))
+
+    @validate("reconcile_seconds")
+    def _reconcile_seconds_validate(self, proposal):
+        if proposal["value"] < 0:
+            raise ValueError(f"reconcile_seconds must be 0 or more, got {proposal['value']}")
+        return proposal["value"]
+
     log_level = Unicode(config=True, help="Log level. Env: EVN_SERVICE_LOG_LEVEL.")
 
     @default("log_level")
