@@ -174,6 +174,10 @@ ROOT_PATH = {paths.LOGS / "gitea"}
 
 [cron.update_checker]
 ENABLED = false
+
+[webhook]
+; the notebook service listens on 127.0.0.1: its index follows pushes through an org webhook
+ALLOWED_HOST_LIST = loopback
 """
     HOME.mkdir(parents=True, exist_ok=True)
     INI.write_text(ini)
@@ -280,6 +284,18 @@ def up(state: dict) -> None:
     )
     procs.wait_ready("gitea", lambda: ready(state), state, timeout=120)
     _accounts(state)
+
+
+def ensure_org_hook(state: dict, target: str, secret: str) -> None:
+    """Exactly one push webhook of the organisation to ``target``, signed with ``secret``."""
+    token = state["gitea"]["admin_token"]
+    org = paths.GITEA_ORG
+    config = {"url": target, "content_type": "json", "secret": secret}
+    for hook in _api(state, "GET", f"/orgs/{org}/hooks?limit=50", token) or []:
+        if hook.get("config", {}).get("url") == target:
+            _api(state, "DELETE", f"/orgs/{org}/hooks/{hook['id']}", token)
+    body = {"type": "gitea", "config": config, "events": ["push"], "active": True}
+    _api(state, "POST", f"/orgs/{org}/hooks", token, body)
 
 
 def env(state: dict) -> dict[str, str]:

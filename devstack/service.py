@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 from pathlib import Path
 
-from . import paths, procs
+from . import gitea, paths, procs
 
 MODULE = "evn_notebook_service"
 
@@ -45,13 +46,35 @@ def up(state: dict, stack_env: dict[str, str]) -> None:
         **stack_env,
         EVN_SERVICE_BIND="127.0.0.1",
         EVN_SERVICE_PORT=str(state["ports"]["service"]),
+        EVN_SERVICE_INDEX_URL=index_url(stack_env),
+        EVN_SERVICE_WEBHOOK_SECRET=webhook_secret(state),
+        EVN_SERVICE_RECONCILE_SECONDS=os.environ.get("EVN_SERVICE_RECONCILE_SECONDS", "60"),
     )
     procs.say(f"starting the notebook service on 127.0.0.1:{state['ports']['service']}")
     procs.start(
         state, "service", [str(python()), "-m", MODULE], env=env, cwd=paths.STATE, marker=MODULE
     )
     procs.wait_ready("service", lambda: ready(state), state, timeout=60)
+    gitea.ensure_org_hook(state, url(state) + "/api/v1/hooks/gitea", webhook_secret(state))
+
+
+def index_url(stack_env: dict[str, str]) -> str:
+    """PostgreSQL when devstack runs one (``EVN_DEVSTACK_POSTGRES=1``), else a SQLite file."""
+    if stack_env.get("EVN_POSTGRES_URL"):
+        return stack_env["EVN_POSTGRES_URL"]
+    folder = paths.STATE / "service"
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'index.sqlite'}"
+
+
+def webhook_secret(state: dict) -> str:
+    if "service_webhook_secret" not in state:
+        state["service_webhook_secret"] = secrets.token_hex(24)
+        paths.save_state(state)
+    return str(state["service_webhook_secret"])
 
 
 def env(state: dict) -> dict[str, str]:
-    return {"EVN_SERVICE_URL": url(state)} if state.get("procs", {}).get("service") else {}
+    if not state.get("procs", {}).get("service"):
+        return {}
+    return {"EVN_SERVICE_URL": url(state), "EVN_SERVICE_WEBHOOK_SECRET": webhook_secret(state)}
