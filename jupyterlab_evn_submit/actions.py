@@ -10,14 +10,15 @@ import json
 import logging
 import posixpath
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import anyio.to_thread
 from jupyter_server.utils import ensure_async
 from tornado import web
 
+from . import listing, rules
 from . import prepare as prep
-from . import rules
 from .client import ServiceClient
 from .config import EvnSubmitConfig
 from .errors import BadRequest, ConfigurationError, NotebookNotFound
@@ -195,17 +196,34 @@ class ArchiveActions:
 
     # --- browse ----------------------------------------------------------------------------
 
-    async def submissions(self) -> dict[str, Any]:
-        client = self.client
-        return await self.tokens.with_token(client.my_submissions)
+    # Each list takes ``limit`` and ``cursor`` in ``query`` and answers ``next_cursor``.
 
-    async def experiment_notebooks(self, experiment: str) -> dict[str, Any]:
-        return await self.client.experiment_notebooks(rules.experiment(experiment))
+    async def submissions(self, query: Mapping[str, str]) -> dict[str, Any]:
+        client, page = self.client, listing.page(query)
+        answer = await self.tokens.with_token(lambda token: client.my_submissions(token, page))
+        return listing.without_next_url(answer)
 
-    async def versions(self, experiment: str, owner: str, name: str) -> dict[str, Any]:
-        return await self.client.versions(
-            rules.experiment(experiment), rules.owner(owner), rules.notebook_name(name)
+    async def experiment_notebooks(
+        self, experiment: str, query: Mapping[str, str]
+    ) -> dict[str, Any]:
+        code, page = rules.experiment(experiment), listing.page(query)
+        return listing.without_next_url(await self.client.experiment_notebooks(code, page))
+
+    async def versions(
+        self, experiment: str, owner: str, name: str, query: Mapping[str, str]
+    ) -> dict[str, Any]:
+        answer = await self.client.versions(
+            rules.experiment(experiment),
+            rules.owner(owner),
+            rules.notebook_name(name),
+            listing.page(query),
         )
+        return listing.without_next_url(answer)
+
+    async def search(self, query: Mapping[str, str]) -> dict[str, Any]:
+        """The archive's search (public: no login)."""
+        client, params = self.client, listing.search_params(query)
+        return listing.without_next_url(await client.search(params))
 
     # --- open a copy -----------------------------------------------------------------------
 

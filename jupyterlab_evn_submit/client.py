@@ -20,9 +20,11 @@ import anyio.to_thread
 import requests
 
 from .errors import EvnSubmitError, ServiceError, ServiceTimeout, ServiceUnavailable
+from .listing import Page
 from .oidc import log_url
 
 RETRY_STATUSES = frozenset({502, 503, 504})
+FIRST_PAGE = Page()
 
 
 def _seg(value: str) -> str:
@@ -149,11 +151,18 @@ class ServiceClient:
             )
         )
 
-    async def my_submissions(self, token: str) -> dict[str, Any]:
-        return dict(await self._fetch("GET", "/me/submissions", token=token))
+    async def my_submissions(self, token: str, page: Page = FIRST_PAGE) -> dict[str, Any]:
+        return dict(await self._fetch("GET", "/me/submissions", token=token, params=page.params()))
 
-    async def experiment_notebooks(self, experiment: str) -> dict[str, Any]:
-        return dict(await self._fetch("GET", f"/experiments/{_seg(experiment)}/notebooks"))
+    async def experiment_notebooks(
+        self, experiment: str, page: Page = FIRST_PAGE
+    ) -> dict[str, Any]:
+        path = f"/experiments/{_seg(experiment)}/notebooks"
+        return dict(await self._fetch("GET", path, params=page.params()))
+
+    async def search(self, params: dict[str, str]) -> dict[str, Any]:
+        """``GET /notebooks`` (public) with the search parameters of ``listing.search_params``."""
+        return dict(await self._fetch("GET", "/notebooks", params=params))
 
     async def notebook(
         self, experiment: str, owner: str, name: str, version: int | None = None
@@ -162,9 +171,11 @@ class ServiceClient:
         path = f"/experiments/{_seg(experiment)}/notebooks/{_seg(owner)}/{_seg(name)}"
         return dict(await self._fetch("GET", path, params=params))
 
-    async def versions(self, experiment: str, owner: str, name: str) -> dict[str, Any]:
+    async def versions(
+        self, experiment: str, owner: str, name: str, page: Page = FIRST_PAGE
+    ) -> dict[str, Any]:
         path = f"/experiments/{_seg(experiment)}/notebooks/{_seg(owner)}/{_seg(name)}/versions"
-        return dict(await self._fetch("GET", path))
+        return dict(await self._fetch("GET", path, params=page.params()))
 
 
 def _json(r: requests.Response) -> Any:

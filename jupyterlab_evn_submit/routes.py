@@ -54,6 +54,10 @@ class EvnHandler(APIHandler):
             raise to_http_error(BadRequest("The request body must be a JSON object."))
         return data
 
+    def query(self) -> dict[str, str]:
+        """The query arguments, the last value of each (as ``get_query_argument`` reads it)."""
+        return {name: self.get_query_argument(name) for name in self.request.query_arguments}
+
     def redirect_uri(self) -> str:
         base = self.settings["base_url"]
         path = url_path_join(base, "evn-submit", "callback")
@@ -209,21 +213,32 @@ class SubmissionsHandler(EvnHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        self.finish(await self.call(self.actions.submissions))
+        query = self.query()
+        self.finish(await self.call(lambda: self.actions.submissions(query)))
 
 
 class ExperimentNotebooksHandler(EvnHandler):
     @web.authenticated
     @authorized
     async def get(self, experiment: str) -> None:
-        self.finish(await self.call(lambda: self.actions.experiment_notebooks(experiment)))
+        query = self.query()
+        self.finish(await self.call(lambda: self.actions.experiment_notebooks(experiment, query)))
 
 
 class VersionsHandler(EvnHandler):
     @web.authenticated
     @authorized
     async def get(self, experiment: str, owner: str, name: str) -> None:
-        self.finish(await self.call(lambda: self.actions.versions(experiment, owner, name)))
+        query = self.query()
+        self.finish(await self.call(lambda: self.actions.versions(experiment, owner, name, query)))
+
+
+class SearchHandler(EvnHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        query = self.query()
+        self.finish(await self.call(lambda: self.actions.search(query)))
 
 
 class OpenCopyHandler(EvnHandler):
@@ -247,6 +262,7 @@ ROUTES: list[tuple[str, type[JupyterHandler]]] = [
     ("preview", PreviewHandler),
     ("submit", SubmitHandler),
     ("submissions", SubmissionsHandler),
+    ("search", SearchHandler),
     (f"experiments/{SEGMENT}/notebooks", ExperimentNotebooksHandler),
     (f"experiments/{SEGMENT}/notebooks/{SEGMENT}/{SEGMENT}/versions", VersionsHandler),
     ("open-copy", OpenCopyHandler),

@@ -25,6 +25,7 @@ DOCUMENTED = {
     ("preview", "GET"),
     ("submit", "POST"),
     ("submissions", "GET"),
+    ("search", "GET"),
     ("experiments/{code}/notebooks", "GET"),
     ("experiments/{code}/notebooks/{owner}/{name}/versions", "GET"),
     ("open-copy", "POST"),
