@@ -55,8 +55,9 @@ export const SCHEMAS = {
   Username: {
     type: 'string',
     maxLength: 100,
-    pattern: '^[a-z0-9][a-z0-9._@-]*$',
-    description: "A submitter's username as it names their folder; no '..'."
+    pattern: '^(?:_legacy|[a-z0-9][a-z0-9._@-]*)$',
+    description:
+      "A submitter's username as it names their folder; no '..'. `_legacy` is the owner of the notebooks of the portal's old layout (read only: nobody can submit as `_legacy`)."
   },
   IdempotencyKey: {
     type: 'string',
