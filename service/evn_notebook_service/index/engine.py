@@ -1,0 +1,61 @@
+"""One SQLAlchemy engine for an index URL, with SQLite set up for a server.
+
+SQLite: WAL (readers never wait for the writer), ``busy_timeout`` (writers queue instead of
+failing), foreign keys on, and write transactions that start with ``BEGIN IMMEDIATE`` so that two
+writers never meet halfway (a deferred transaction that upgrades to a write can fail at once
+with SQLITE_BUSY whatever the timeout). PostgreSQL: psycopg 3, connections checked before use.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+BUSY_TIMEOUT_MS = 15_000
+WRITE = "evn_write"  # execution option of a connection that writes
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite index, or None (PostgreSQL, or an in-memory database)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database).resolve()
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # the "begin" listener below opens transactions
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE) else "BEGIN")
+
+
+def make_engine(url: str) -> Engine:
+    if make_url(url).get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    # a missing directory is a configuration error: SQLite fails to open the file, we do not guess
+    engine = create_engine(url, connect_args={"check_same_thread": False})
+    event.listen(engine, "connect", _sqlite_connect)
+    event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def forget_stale_wal(path: Path) -> None:
+    """Before a deleted index is recreated: else its old WAL would be replayed into the new file."""
+    if not path.exists():
+        for suffix in ("-wal", "-shm"):
+            try:
+                os.unlink(f"{path}{suffix}")
+            except FileNotFoundError:
+                pass

@@ -1,0 +1,91 @@
+"""The index's tables (SQLAlchemy Core). JSON is stored as text, dates as ISO 8601 UTC strings.
+
+Column order matters to SQLite: ``body`` (up to 1 MB of notebook text) comes last, so that a scan
+that needs only the short columns never reads the overflow pages that hold it.
+The full-text parts (SQLite's FTS5 table, PostgreSQL's ``tsvector`` column) are not declared here:
+they differ per database and live in ``fulltext.py`` and the migrations.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+notebooks = Table(
+    "notebooks",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("experiment", String(64), nullable=False),
+    Column("owner", String(128), nullable=False),
+    Column("name", String(256), nullable=False),
+    Column("folder", String(1024), nullable=False),
+    Column("notebook_path", String(1024), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("authors", Text, nullable=False),  # JSON list of {"name", "orcid"?, "affiliation"?}
+    Column("license", String(128), nullable=False),
+    Column("keywords", Text, nullable=False),  # JSON list of strings
+    Column("version", Integer, nullable=False),
+    Column("commit", String(64), nullable=False),
+    Column("updated", String(32), nullable=False),  # YYYY-MM-DDTHH:MM:SSZ, sorts as text
+    Column("owner_sub", String(255), nullable=True),
+    Column("legacy", Boolean, nullable=False),
+    # derived, for filters and full text ("\n"-separated; lower case for case-insensitive filters)
+    Column("authors_text", Text, nullable=False),  # names as written (full text)
+    Column("authors_lc", Text, nullable=False),  # "\nname\nname\n", lower case (author filter)
+    Column("orcids", Text, nullable=False),  # "\norcid\norcid\n" (orcid filter)
+    Column("keywords_text", Text, nullable=False),  # keywords as written (full text)
+    Column("keywords_lc", Text, nullable=False),  # "\nkw\nkw\n", lower case (keyword filter)
+    Column("body", Text, nullable=False),  # the searchable notebook text; keep last
+    UniqueConstraint("experiment", "folder", name="uq_notebooks_experiment_folder"),
+    Index("ix_notebooks_experiment_owner_name", "experiment", "owner", "name", "id"),
+    Index("ix_notebooks_owner_sub_updated", "owner_sub", "updated", "id"),
+    Index("ix_notebooks_updated", "updated", "id"),
+    Index("ix_notebooks_title", "title", "id"),
+)
+
+versions = Table(
+    "versions",
+    metadata,
+    Column(
+        "notebook_id",
+        Integer,
+        ForeignKey("notebooks.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("version", Integer, primary_key=True),
+    Column("commit", String(64), nullable=False),
+    Column("date", String(32), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("metadata", Text, nullable=False),  # JSON
+    Column("provenance", Text, nullable=True),  # JSON or NULL
+)
+
+repos = Table(
+    "repos",
+    metadata,
+    Column("experiment", String(64), primary_key=True),
+    Column("head", String(64), nullable=False),
+    Column("gitea_updated", String(64), nullable=False),
+)
+
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("holder", String(255), nullable=False),
+    Column("expires", Float, nullable=False),  # seconds since the epoch
+)

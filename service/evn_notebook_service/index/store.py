@@ -1,0 +1,356 @@
+"""``Index``: the derived index of every archived notebook (docs/index.md has the contract).
+
+Sync on purpose: callers run it in a thread (``asyncio.to_thread``). Each write is one
+transaction; reads page with keyset cursors (``cursor.py``), search by relevance with an offset.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Row, delete, func, insert, literal, or_, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
+
+from . import cursor as cursors
+from .cursor import BadCursor
+from .engine import WRITE, forget_stale_wal, make_engine, sqlite_path
+from .fulltext import FullText, plain_snippet, searchable
+from .records import (
+    LEGACY_OWNER,
+    SORTS,
+    NotebookRecord,
+    Page,
+    SearchQuery,
+    VersionRecord,
+    notebook_item,
+    notebook_row,
+    utc_iso,
+    version_item,
+    version_row,
+)
+from .schema import leases, notebooks, repos, versions
+
+__all__ = [
+    "LEGACY_OWNER",
+    "BadCursor",
+    "Index",
+    "NotebookRecord",
+    "Page",
+    "SearchQuery",
+    "VersionRecord",
+]
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MAX_LIMIT = 100
+nb = notebooks.c
+# what a listing reads: everything but the full-text columns
+ITEM_COLUMNS = [
+    notebooks.c[name]
+    for name in (
+        "id", "experiment", "owner", "name", "folder", "notebook_path", "title", "description",
+        "authors", "license", "keywords", "version", "commit", "updated", "legacy",
+    )
+]  # fmt: skip
+
+
+def _limit(limit: int) -> int:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValueError(f"limit must be 1 to {MAX_LIMIT}, not {limit}")
+    return limit
+
+
+def _page(rows: Sequence[Any], limit: int, key: Callable[[Any], str]) -> Page:
+    """``rows`` were fetched with ``limit + 1``: one more row means one more page."""
+    items = [notebook_item(r) for r in rows[:limit]]
+    return Page(items, key(rows[limit - 1]) if len(rows) > limit else None)
+
+
+def _insert_notebook(conn: Connection, row: dict[str, Any]) -> int:
+    return int(conn.execute(insert(notebooks).values(row).returning(nb.id)).scalar_one())
+
+
+class Index:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._file = sqlite_path(url)
+        self._engine = make_engine(url)
+        self._fulltext = FullText(self._engine.dialect.name)
+
+    # ---- life cycle
+
+    def migrate(self) -> None:
+        """Create or upgrade the tables (Alembic ``upgrade head``); harmless when up to date."""
+        if self._file is not None:
+            forget_stale_wal(self._file)
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
+        with self._write() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+
+    def dispose(self) -> None:
+        """Close every pooled connection (the engine opens new ones when used again)."""
+        self._engine.dispose()
+
+    def missing(self) -> bool:
+        """SQLite: whether the index file is gone (deleted while serving). PostgreSQL: False."""
+        return self._file is not None and not self._file.exists()
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self._engine.connect() as conn:
+            conn.execution_options(**{WRITE: True})
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self._engine.connect() as conn:
+            yield conn
+
+    # ---- writes
+
+    def put_version(self, rec: NotebookRecord, version: VersionRecord) -> None:
+        """Write-through after a commit: the notebook row (unless a newer version is already
+        recorded) and this version (replacing the same version number: idempotent)."""
+        with self._write() as conn:
+            row = notebook_row(rec)
+            found = conn.execute(
+                select(nb.id, nb.version).where(
+                    nb.experiment == row["experiment"], nb.folder == rec.folder
+                )
+            ).first()
+            if found is None:
+                notebook_id = _insert_notebook(conn, row)
+            else:
+                notebook_id = found.id
+                if rec.version >= found.version:
+                    conn.execute(update(notebooks).where(nb.id == notebook_id).values(row))
+            conn.execute(
+                delete(versions).where(
+                    versions.c.notebook_id == notebook_id, versions.c.version == version.version
+                )
+            )
+            conn.execute(insert(versions).values(version_row(notebook_id, version)))
+
+    def replace_repo(
+        self,
+        experiment: str,
+        notebooks_: list[tuple[NotebookRecord, list[VersionRecord]]],
+        head: str,
+        gitea_updated: str,
+    ) -> None:
+        """A reindexed repository: its rows become exactly these; records its head and Gitea's
+        ``updated_at`` (``repo_marks``)."""
+        code = experiment.upper()
+        with self._write() as conn:
+            doomed = select(nb.id).where(nb.experiment == code).scalar_subquery()
+            conn.execute(delete(versions).where(versions.c.notebook_id.in_(doomed)))
+            conn.execute(delete(notebooks).where(nb.experiment == code))
+            for rec, recs in notebooks_:
+                row = {**notebook_row(rec), "experiment": code}
+                notebook_id = _insert_notebook(conn, row)
+                if recs:
+                    conn.execute(insert(versions), [version_row(notebook_id, v) for v in recs])
+            conn.execute(delete(repos).where(repos.c.experiment == code))
+            conn.execute(
+                insert(repos).values(experiment=code, head=head, gitea_updated=gitea_updated)
+            )
+
+    def repo_marks(self) -> dict[str, tuple[str, str]]:
+        with self._read() as conn:
+            rows = conn.execute(select(repos.c.experiment, repos.c.head, repos.c.gitea_updated))
+            return {r.experiment: (r.head, r.gitea_updated) for r in rows}
+
+    def clear(self) -> None:
+        """Forget every notebook, version and repository (not the leases)."""
+        with self._write() as conn:
+            for table in (versions, notebooks, repos):
+                conn.execute(delete(table))
+
+    # ---- reads
+
+    def experiment_page(self, experiment: str, limit: int, cursor: str | None) -> Page:
+        """An experiment's notebooks by owner, then name."""
+        limit = _limit(limit)
+        stmt = select(*ITEM_COLUMNS).where(nb.experiment == experiment.upper())
+        if cursor is not None:
+            owner, name, last = cursors.decode(cursor, "experiment", str, str, int)
+            stmt = stmt.where(tuple_(nb.owner, nb.name, nb.id) > tuple_(owner, name, last))
+        stmt = stmt.order_by(nb.owner, nb.name, nb.id).limit(limit + 1)
+        with self._read() as conn:
+            rows = conn.execute(stmt).all()
+        return _page(rows, limit, lambda r: cursors.encode("experiment", r.owner, r.name, r.id))
+
+    def owner_page(self, owner_sub: str, limit: int, cursor: str | None) -> Page:
+        """The notebooks the researcher ``owner_sub`` owns, the latest updated first."""
+        limit = _limit(limit)
+        stmt = select(*ITEM_COLUMNS).where(nb.owner_sub == owner_sub)
+        if cursor is not None:
+            updated, last = cursors.decode(cursor, "owner", str, int)
+            stmt = stmt.where(tuple_(nb.updated, nb.id) < tuple_(updated, last))
+        stmt = stmt.order_by(nb.updated.desc(), nb.id.desc()).limit(limit + 1)
+        with self._read() as conn:
+            rows = conn.execute(stmt).all()
+        return _page(rows, limit, lambda r: cursors.encode("owner", r.updated, r.id))
+
+    def _notebook(self, conn: Connection, experiment: str, folder: str) -> Row[Any] | None:
+        return conn.execute(
+            select(*ITEM_COLUMNS).where(nb.experiment == experiment.upper(), nb.folder == folder)
+        ).first()
+
+    def versions_page(
+        self, experiment: str, folder: str, limit: int, cursor: str | None
+    ) -> Page | None:
+        """A notebook's versions, the newest first; None when the index knows no such notebook."""
+        limit = _limit(limit)
+        vc = versions.c
+        with self._read() as conn:
+            found = self._notebook(conn, experiment, folder)
+            if found is None:
+                return None
+            stmt = select(vc.version, vc.commit, vc.date, vc.message).where(
+                vc.notebook_id == found.id
+            )
+            if cursor is not None:
+                (last,) = cursors.decode(cursor, "versions", int)
+                stmt = stmt.where(vc.version < last)
+            rows = conn.execute(stmt.order_by(vc.version.desc()).limit(limit + 1)).all()
+        more = len(rows) > limit
+        return Page(
+            [version_item(r, found.notebook_path) for r in rows[:limit]],
+            cursors.encode("versions", rows[limit - 1].version) if more else None,
+        )
+
+    def notebook_version(
+        self, experiment: str, folder: str, version: int | None
+    ) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """(notebook item, version item + "metadata" + "provenance"); the latest version when
+        ``version`` is None; None when the index knows no such notebook or version."""
+        vc = versions.c
+        with self._read() as conn:
+            found = self._notebook(conn, experiment, folder)
+            if found is None:
+                return None
+            row = conn.execute(
+                select(vc.version, vc.commit, vc.date, vc.message, vc["metadata"], vc.provenance)
+                .where(vc.notebook_id == found.id)
+                .where(vc.version == (found.version if version is None else version))
+            ).first()
+        if row is None:
+            return None
+        detail = version_item(row, found.notebook_path)
+        detail["metadata"] = json.loads(row.metadata)
+        detail["provenance"] = None if row.provenance is None else json.loads(row.provenance)
+        return notebook_item(found), detail
+
+    def search(self, query: SearchQuery, limit: int, cursor: str | None) -> Page:
+        """Notebooks matching ``query``; hits carry ``snippet`` (safe HTML) and ``rank``."""
+        limit = _limit(limit)
+        if query.sort not in SORTS:
+            raise ValueError(f"sort must be one of {', '.join(SORTS)}, not {query.sort!r}")
+        full = searchable(query.q)
+        sort = "updated" if query.sort == "relevance" and not full else query.sort
+        where = self._filters(query)
+        source: Any = notebooks
+        rank: ColumnElement[Any] = literal(0.0)
+        if full:
+            match = self._fulltext.match(query.q)
+            source, rank = match.source, match.rank
+            where.append(match.where)
+        stmt = select(*ITEM_COLUMNS, rank.label("rank")).select_from(source).where(*where)
+        if sort == "relevance":
+            offset = cursors.decode(cursor, "relevance", int)[0] if cursor is not None else 0
+            if offset < 0:
+                raise BadCursor("the cursor is damaged; start from the first page")
+            stmt = stmt.order_by(rank.desc(), nb.id).offset(offset)
+            key: Callable[[Any], str] = lambda r: cursors.encode("relevance", offset + limit)  # noqa: E731
+        elif sort == "updated":
+            if cursor is not None:
+                updated, last = cursors.decode(cursor, "updated", str, int)
+                stmt = stmt.where(tuple_(nb.updated, nb.id) < tuple_(updated, last))
+            stmt = stmt.order_by(nb.updated.desc(), nb.id.desc())
+            key = lambda r: cursors.encode("updated", r.updated, r.id)  # noqa: E731
+        else:
+            if cursor is not None:
+                title, last = cursors.decode(cursor, "title", str, int)
+                stmt = stmt.where(tuple_(nb.title, nb.id) > tuple_(title, last))
+            stmt = stmt.order_by(nb.title, nb.id)
+            key = lambda r: cursors.encode("title", r.title, r.id)  # noqa: E731
+        with self._read() as conn:
+            rows = conn.execute(stmt.limit(limit + 1)).all()
+            page = _page(rows, limit, key)
+            ids = [r.id for r in rows[:limit]]
+            snippets = self._fulltext.snippets(conn, query.q, ids) if full else {}
+        for item, row in zip(page.items, rows, strict=False):
+            item["snippet"] = snippets.get(row.id) or plain_snippet(row.description)
+            item["rank"] = float(row.rank)
+        return page
+
+    def _filters(self, query: SearchQuery) -> list[ColumnElement[bool]]:
+        where: list[ColumnElement[bool]] = []
+        if query.experiment:
+            where.append(nb.experiment == query.experiment.upper())
+        if query.author:
+            where.append(nb.authors_lc.contains(query.author.lower(), autoescape=True))
+        if query.orcid:
+            where.append(nb.orcids.contains(f"\n{query.orcid}\n", autoescape=True))
+        if query.keyword:
+            where.append(nb.keywords_lc.contains(f"\n{query.keyword.lower()}\n", autoescape=True))
+        if query.license:
+            where.append(nb.license == query.license)
+        if query.since:
+            where.append(nb.updated >= utc_iso(query.since))
+        if query.until:
+            where.append(nb.updated <= utc_iso(query.until, end_of_day=True))
+        return where
+
+    def experiment_known(self, experiment: str) -> bool:
+        with self._read() as conn:
+            stmt = select(nb.id).where(nb.experiment == experiment.upper()).limit(1)
+            return conn.execute(stmt).first() is not None
+
+    def counts(self) -> dict[str, int]:
+        with self._read() as conn:
+            return {
+                name: int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+                for name, table in (
+                    ("notebooks", notebooks),
+                    ("versions", versions),
+                    ("repositories", repos),
+                )
+            }
+
+    # ---- one replica at a time
+
+    def try_lease(self, name: str, holder: str, seconds: float) -> bool:
+        """Take or renew the lease ``name`` for ``seconds``; False while another holder has it."""
+        now = time.time()
+        lc = leases.c
+        try:
+            with self._write() as conn:
+                taken = conn.execute(
+                    update(leases)
+                    .where(lc.name == name, or_(lc.holder == holder, lc.expires < now))
+                    .values(holder=holder, expires=now + seconds)
+                )
+                if taken.rowcount == 1:
+                    return True
+                if conn.execute(select(lc.name).where(lc.name == name)).first() is not None:
+                    return False
+                conn.execute(insert(leases).values(name=name, holder=holder, expires=now + seconds))
+                return True
+        except IntegrityError:  # another replica inserted it first
+            return False
+
+    def release_lease(self, name: str, holder: str) -> None:
+        with self._write() as conn:
+            conn.execute(delete(leases).where(leases.c.name == name, leases.c.holder == holder))
