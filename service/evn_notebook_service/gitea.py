@@ -10,6 +10,9 @@ from .config import ServiceConfig
 from .errors import GiteaResponseError, NotFound, UpstreamUnavailable
 from .fetch import Fetcher, json_headers
 
+TREE_PAGE = 1000  # Gitea's largest page of a tree listing ([api] DEFAULT_GIT_TREES_PER_PAGE)
+HISTORY_PAGE = 50
+
 
 def _message(body: bytes) -> str:
     try:
@@ -147,4 +150,92 @@ class GiteaClient:
             if not data:
                 return names
             names += [r["name"] for r in data]
+            page += 1
+
+    # --- reads of the indexer (indexer.py): whole repositories, any branch ---------------------
+
+    async def repository(self, repo: str) -> dict[str, Any] | None:
+        """The repository's record (``default_branch``, ``updated_at``, ``empty``); None: none."""
+        try:
+            _, data, _ = await self._call("GET", self._repo(repo))
+        except GiteaResponseError as e:
+            if e.gitea_status == 404:
+                return None
+            raise
+        return dict(data)
+
+    async def branch_head(self, repo: str, branch: str) -> str | None:
+        """The commit ``branch`` points at; None when the branch (or the repository) is absent."""
+        try:
+            _, data, _ = await self._call(
+                "GET", self._repo(repo) + "/branches/" + quote(branch, safe="")
+            )
+        except GiteaResponseError as e:
+            if e.gitea_status in (404, 409):
+                return None
+            raise
+        return str(data["commit"]["id"])
+
+    async def tree(self, repo: str, ref: str) -> list[dict[str, Any]]:
+        """Every entry (``path``, ``type``, ``sha``) of the tree at ``ref``, recursively, following
+        Gitea's pages; [] when ``ref`` does not exist (an empty repository, another branch)."""
+        entries: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            try:
+                _, data, _ = await self._call(
+                    "GET",
+                    self._repo(repo) + "/git/trees/" + quote(ref, safe=""),
+                    query={"recursive": "true", "per_page": TREE_PAGE, "page": page},
+                )
+            except GiteaResponseError as e:
+                if e.gitea_status in (400, 404, 409) and page == 1:  # 400: "sha not found"
+                    return []
+                raise
+            batch = list((data or {}).get("tree") or [])
+            entries += batch
+            if not data.get("truncated") or not batch:
+                return entries
+            page += 1
+
+    async def history(self, repo: str, path: str, ref: str) -> list[dict[str, Any]]:
+        """Every commit on ``ref`` that touched ``path``, newest first.
+
+        With ``path`` Gitea ignores ``limit`` (its pages hold ``[git] COMMITS_RANGE_SIZE``
+        commits), so pages are followed until the total it reports, and never trusted to be
+        disjoint.
+        """
+        commits: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        page = 1
+        while True:
+            query = {"sha": ref, "path": path, "page": page, "limit": HISTORY_PAGE,
+                     "stat": "false", "verification": "false", "files": "false"}  # fmt: skip
+            try:
+                _, data, headers = await self._call(
+                    "GET", self._repo(repo) + "/commits", query=query
+                )
+            except GiteaResponseError as e:
+                if e.gitea_status in (404, 409) and page == 1:
+                    return []
+                raise
+            fresh = [c for c in data or [] if c["sha"] not in seen]
+            seen.update(c["sha"] for c in fresh)
+            commits += fresh
+            total = int(headers.get("X-Total-Count", len(commits)))
+            if not fresh or len(commits) >= total:
+                return commits
+            page += 1
+
+    async def org_repositories(self) -> list[dict[str, Any]]:
+        """Every repository of the organisation (``name``, ``updated_at``, …), all pages."""
+        found: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            _, data, _ = await self._call(
+                "GET", f"/orgs/{quote(self.org)}/repos", query={"page": page, "limit": 50}
+            )
+            if not data:
+                return found
+            found += data
             page += 1
