@@ -16,7 +16,7 @@ import random
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .auth import Identity
 from .commitbody import FileChange, build_body, git_blob_sha
@@ -28,6 +28,9 @@ from .locks import KeyedLocks
 from .logs import log
 from .rocrate import build_crate
 from .submission import Submission, dump_json
+
+if TYPE_CHECKING:
+    from .indexer import Indexer
 
 BACKOFF_FIRST = 0.05
 BACKOFF_MAX = 2.0
@@ -99,9 +102,12 @@ class RetryPolicy:
 
 
 class Archive:
-    def __init__(self, config: ServiceConfig, gitea: GiteaClient) -> None:
+    def __init__(
+        self, config: ServiceConfig, gitea: GiteaClient, indexer: Indexer | None = None
+    ) -> None:
         self.config = config
         self.gitea = gitea
+        self.indexer = indexer  # told of every commit, after Gitea confirmed it
         self.locks = KeyedLocks()
         self._known_repos: set[str] = set()
 
@@ -218,7 +224,21 @@ class Archive:
                               "version": record["version"], "commit": commit,
                               "attempts": attempt}},
         )  # fmt: skip
+        await self._index(write, record, answer["commit"])
         return self.result(record, commit, created=True)
+
+    async def _index(self, write: Write, record: dict[str, Any], commit: dict[str, Any]) -> None:
+        """Write-through into the index; a failure never fails the committed submission (the
+        reconcile repairs the index from Gitea)."""
+        if self.indexer is None:
+            return
+        try:
+            await self.indexer.committed(write, record, commit)
+        except Exception as e:  # any failure of the index: the commit stands
+            log.warning(
+                "index write-through failed; the next reconcile repairs it: %s", repr(e)[:300],
+                extra={"fields": {"experiment": write.experiment, "folder": write.paths.folder}},
+            )  # fmt: skip
 
     def _commit_body(
         self, write: Write, state: dict[str, Any] | None, state_raw: bytes | None

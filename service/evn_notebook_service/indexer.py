@@ -1,0 +1,217 @@
+"""Gitea → index: one repository at a time, the whole organisation, and after each commit.
+
+The index is derived: every row is read back from Gitea (``reindex_repo``) or written right after
+Gitea confirmed the commit it describes (``committed``), so it never runs ahead of Gitea. What a
+missed webhook or a crash leaves behind, the next ``reconcile`` repairs: it reindexes every
+repository whose ``updated_at`` in Gitea differs from what the index recorded for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import time
+import uuid
+from collections.abc import Awaitable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from .config import ServiceConfig
+from .contract import RuleError, experiment_code
+from .gitea import GiteaClient
+from .index.records import NotebookRecord, VersionRecord, utc_iso
+from .locks import KeyedLocks
+from .logs import log
+from .notebooktext import notebook_text
+from .reporead import RepoReader, commit_message
+
+if TYPE_CHECKING:
+    from .archive import Write
+    from .index.store import Index
+
+LEASE = "reconcile"
+LEASE_SECONDS = 600.0  # renewed after every repository
+SETTLE_SECONDS = 1.0  # a burst of webhooks for one repository becomes one reindex
+CHECK_SECONDS = 2.0  # how often the loop looks for a deleted index file
+
+
+class Indexer:
+    def __init__(self, config: ServiceConfig, gitea: GiteaClient, index: Index) -> None:
+        self.config = config
+        self.gitea = gitea
+        self.index = index
+        self.reader = RepoReader(config, gitea, index)
+        self.rebuilding = False  # the reader answers 503 meanwhile
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._locks = KeyedLocks()
+        self._pending: dict[str, None] = {}  # an ordered set of repositories to reindex
+        self._wake = asyncio.Event()
+        self._worker: asyncio.Task[None] | None = None
+
+    async def reindex_repo(self, experiment: str) -> int:
+        """Make ``experiment``'s rows exactly what its repository in Gitea holds now (none when
+        the repository is gone); the number of notebooks indexed."""
+        experiment = experiment.upper()
+        started = time.perf_counter()
+        async with self._locks.hold(experiment):
+            repo = await self.reader.read(experiment)
+            if repo is None:
+                await asyncio.to_thread(self.index.replace_repo, experiment, [], "", "")
+                return 0
+            await asyncio.to_thread(
+                self.index.replace_repo, experiment, repo.notebooks, repo.head, repo.updated
+            )
+        log.info(
+            "reindexed",
+            extra={"fields": {"experiment": experiment, "notebooks": len(repo.notebooks),
+                              "versions": sum(len(v) for _, v in repo.notebooks),
+                              "ms": round((time.perf_counter() - started) * 1000)}},
+        )  # fmt: skip
+        return len(repo.notebooks)
+
+    # --- write-through -----------------------------------------------------------------------
+
+    async def committed(self, write: Write, record: dict[str, Any], commit: dict[str, Any]) -> None:
+        """Index the version the Archive has just committed (``commit``: Gitea's answer about it).
+
+        Raises what the index raises: the Archive logs it, and the reconcile repairs the row.
+        """
+        paths, sub = write.paths, write.sub
+        text = await asyncio.to_thread(notebook_text, sub.notebook)
+        version = VersionRecord(
+            version=int(record["version"]),
+            commit=str(commit["sha"]),
+            date=utc_iso(str((commit.get("committer") or {}).get("date") or record["created"])),
+            message=commit_message(str(commit.get("message") or "")),
+            metadata=sub.metadata,
+            provenance=json.loads(sub.provenance) if sub.provenance is not None else None,
+        )
+        meta = sub.metadata
+        notebook = NotebookRecord(
+            experiment=write.experiment,
+            owner=paths.owner,
+            name=paths.name,
+            folder=paths.folder,
+            notebook_path=paths.notebook,
+            title=meta["title"],
+            description=meta.get("description", ""),
+            authors=list(meta.get("authors") or []),
+            license=meta.get("license", ""),
+            keywords=list(meta.get("keywords") or []),
+            version=version.version,
+            commit=version.commit,
+            updated=record["created"],
+            owner_sub=write.identity.sub,
+            legacy=False,
+            text=text.text,
+        )
+        await asyncio.to_thread(self.index.put_version, notebook, version)
+
+    # --- webhooks ------------------------------------------------------------------------------
+
+    def schedule(self, repo: str) -> None:
+        """Reindex ``repo`` soon; any number of calls before the reindex starts make one."""
+        self._pending[repo.upper()] = None
+        self._wake.set()
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.get_running_loop().create_task(self._work())
+
+    async def _work(self) -> None:
+        while True:
+            await self._wake.wait()
+            await asyncio.sleep(SETTLE_SECONDS)
+            self._wake.clear()
+            while self._pending:
+                repo = next(iter(self._pending))
+                del self._pending[repo]  # a push from now on schedules it again
+                await self._guarded(self.reindex_repo(repo), "reindex", repo)
+
+    @staticmethod
+    async def _guarded(job: Awaitable[Any], what: str, repo: str = "") -> bool:
+        """Run a background step; a failure is logged (the next reconcile tries again)."""
+        try:
+            await job
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            log.warning(
+                "%s failed: %s", what, getattr(e, "message", None) or repr(e),
+                extra={"fields": {"experiment": repo}} if repo else None,
+            )  # fmt: skip
+            return False
+        return True
+
+    # --- the organisation ----------------------------------------------------------------------
+
+    def _experiments(self, repos: Iterable[dict[str, Any]]) -> dict[str, str]:
+        """Repositories named like experiments → their ``updated_at``."""
+        found = {}
+        pattern = self.config.experiment_regex()
+        for repo in repos:
+            try:
+                found[experiment_code(str(repo["name"]), pattern)] = str(repo.get("updated_at", ""))
+            except RuleError:
+                continue
+        return found
+
+    async def reconcile(self) -> dict[str, int] | None:
+        """Under the lease: reindex what changed in Gitea since the index last saw it, drop what
+        vanished; None when another replica holds the lease."""
+        lease = self.index.try_lease
+        if not await asyncio.to_thread(lease, LEASE, self.holder, LEASE_SECONDS):
+            log.info("reconcile skipped: another replica is reconciling")
+            return None
+        try:
+            return await self._sync(everything=False, renew=True)
+        finally:
+            await asyncio.to_thread(self.index.release_lease, LEASE, self.holder)
+
+    async def _sync(self, *, everything: bool, renew: bool) -> dict[str, int]:
+        repos = self._experiments(await self.gitea.org_repositories())
+        marks = await asyncio.to_thread(self.index.repo_marks)
+        stale = [e for e, updated in sorted(repos.items())
+                 if everything or marks.get(e, ("", None))[1] != updated]  # fmt: skip
+        # a vanished repository's rows were replaced by nothing, its mark by ("", "")
+        gone = sorted(e for e, mark in marks.items() if e not in repos and mark != ("", ""))
+        failed = 0
+        for experiment in stale + gone:
+            failed += not await self._guarded(self.reindex_repo(experiment), "reindex", experiment)
+            if renew:
+                await asyncio.to_thread(self.index.try_lease, LEASE, self.holder, LEASE_SECONDS)
+        result = {"repositories": len(repos), "reindexed": len(stale) + len(gone) - failed,
+                  "failed": failed}  # fmt: skip
+        if stale or gone:
+            log.info("reconciled", extra={"fields": result})
+        return result
+
+    async def rebuild(self) -> dict[str, int]:
+        """Index everything again into an empty (or recreated) index, lease or not (the index is
+        useless until then); this process's reads answer 503 meanwhile."""
+        self.rebuilding = True
+        try:
+            await asyncio.to_thread(self.index.dispose)
+            await asyncio.to_thread(self.index.migrate)
+            await asyncio.to_thread(self.index.clear)
+            return await self._sync(everything=True, renew=False)
+        finally:
+            self.rebuilding = False
+
+    async def run(self) -> None:
+        """The background loop of a serving process: reconcile every ``reconcile_seconds`` (never
+        when 0) and rebuild the index when its file was deleted."""
+        interval = self.config.reconcile_seconds
+        due = time.monotonic() if interval else float("inf")
+        while True:
+            if await asyncio.to_thread(self.index.missing):
+                log.warning("the index is missing: rebuilding it from Gitea")
+                await self._guarded(self.rebuild(), "rebuild")
+            elif time.monotonic() >= due:
+                await self._guarded(self.reconcile(), "reconcile")
+                due = time.monotonic() + interval
+            await asyncio.sleep(min(CHECK_SECONDS, interval or CHECK_SECONDS))
+
+    async def close(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+            await asyncio.gather(self._worker, return_exceptions=True)
