@@ -1,11 +1,15 @@
-"""``evn-notebook-service``: start the notebook service (configured by environment variables)."""
+"""``evn-notebook-service``: start the notebook service (configured by environment variables);
+``evn-notebook-service reindex``: rebuild its archive index from Gitea."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import sys
+import time
 
+from tornado import web
 from tornado.httpserver import HTTPServer
 from traitlets import Dict, Unicode
 from traitlets.config import Application
@@ -13,7 +17,62 @@ from traitlets.config import Application
 from . import __version__
 from .app import body_limit, make_app
 from .config import ServiceConfig
+from .gitea import GiteaClient
+from .index.store import Index
+from .indexer import Indexer
 from .logs import log, setup_logging
+
+
+def _configure(app: Application) -> ServiceConfig:
+    """The service's configuration (config file, command line, environment), or exit 2."""
+    config_file = getattr(app, "config_file", "")
+    if config_file:
+        app.load_config_file(config_file)
+    config = ServiceConfig(config=app.config)
+    setup_logging(config.log_level)
+    missing = config.check_complete()
+    if missing:
+        log.error("cannot start, missing: %s", ", ".join(missing))
+        sys.exit(2)
+    return config
+
+
+class ReindexApp(Application):
+    name = "evn-notebook-service reindex"
+    description = (
+        "Rebuild the archive index from Gitea: empty it, then read every repository of the "
+        "organisation. Safe while the service runs (its reads see the index fill up again)."
+    )
+    version = __version__
+    classes = [ServiceConfig]
+    aliases = Dict({"config": "ReindexApp.config_file"})
+    config_file = Unicode("", config=True, help="A Python config file (c.ServiceConfig.… = …).")
+
+    def start(self) -> None:
+        config = _configure(self)
+        result = asyncio.run(reindex(config))
+        print(
+            f"indexed {result['repositories']} repositories, {result['notebooks']} notebooks, "
+            f"{result['versions']} versions in {result['seconds']:.1f} s"
+            + (
+                f"; {result['failed']} repositories failed (see the log)"
+                if result["failed"]
+                else ""
+            )
+        )
+        sys.exit(1 if result["failed"] else 0)
+
+
+async def reindex(config: ServiceConfig) -> dict[str, float]:
+    """Rebuild the index at ``config.index_url`` from Gitea; what it holds afterwards."""
+    started = time.perf_counter()
+    index = Index(config.index_url)
+    try:
+        done = await Indexer(config, GiteaClient(config), index).rebuild()
+        counts = await asyncio.to_thread(index.counts)
+    finally:
+        await asyncio.to_thread(index.dispose)
+    return {**counts, "failed": done["failed"], "seconds": time.perf_counter() - started}
 
 
 class NotebookServiceApp(Application):
@@ -29,17 +88,21 @@ class NotebookServiceApp(Application):
         }
     )
     config_file = Unicode("", config=True, help="A Python config file (c.ServiceConfig.… = …).")
+    subcommands = Dict({"reindex": (ReindexApp, ReindexApp.description.split(":")[0] + ".")})
 
     def start(self) -> None:
-        if self.config_file:
-            self.load_config_file(self.config_file)
-        config = ServiceConfig(config=self.config)
-        setup_logging(config.log_level)
-        missing = config.check_complete()
-        if missing:
-            log.error("cannot start, missing: %s", ", ".join(missing))
-            sys.exit(2)
-        asyncio.run(serve(config))
+        if self.subapp is not None:
+            self.subapp.start()
+            return
+        asyncio.run(serve(_configure(self)))
+
+
+async def _keep_index(app: web.Application) -> None:
+    """Once the index is open, keep it current (reconcile loop, rebuild when deleted)."""
+    start = app.settings.get("evn_index_start")
+    if start is not None:
+        await start
+    await app.settings["evn_indexer"].run()
 
 
 async def serve(config: ServiceConfig) -> None:
@@ -53,6 +116,7 @@ async def serve(config: ServiceConfig) -> None:
                           "gitea": config.gitea_url, "org": config.gitea_org,
                           "version": __version__}},
     )  # fmt: skip
+    indexing = asyncio.create_task(_keep_index(app))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -60,6 +124,10 @@ async def serve(config: ServiceConfig) -> None:
     await stop.wait()
     log.info("stopping")
     server.stop()
+    indexing.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await indexing
+    await app.settings["evn_indexer"].close()
     await server.close_all_connections()
 
 
