@@ -7,13 +7,13 @@ import shlex
 import sys
 import time
 
-from . import gitea, keycloak, paths, procs, service
+from . import gitea, keycloak, paths, postgres, procs, service
 
-PARTS = ("keycloak", "gitea", "service")
+PARTS = ("postgres", "keycloak", "gitea", "service")  # postgres: only with EVN_DEVSTACK_POSTGRES=1
 
 
 def stack_env(state: dict) -> dict[str, str]:
-    return {**keycloak.env(state), **gitea.env(state), **service.env(state)}
+    return {**postgres.env(state), **keycloak.env(state), **gitea.env(state), **service.env(state)}
 
 
 def up(state: dict) -> None:
@@ -25,7 +25,9 @@ def up(state: dict) -> None:
         gitea.obtain()  # the long build first, so that Keycloak's wait is not wasted
         keycloak.up(state)
         gitea.up(state)
-        service.up(state, {**keycloak.env(state), **gitea.env(state)})
+        if postgres.wanted():
+            postgres.up(state)
+        service.up(state, {**postgres.env(state), **keycloak.env(state), **gitea.env(state)})
     except BaseException:
         for name in PARTS:
             if name not in before:
@@ -38,8 +40,11 @@ def up(state: dict) -> None:
 
 def status(state: dict) -> int:
     ready = {"keycloak": keycloak.ready, "gitea": gitea.ready, "service": service.ready}
+    ready["postgres"] = postgres.ready
     worst = 0
     for name in PARTS:
+        if name == "postgres" and not (postgres.wanted() or procs.alive(state, name)):
+            continue
         pid = procs.alive(state, name)
         ok = pid is not None and ready[name](state)
         worst = worst if ok else 1
@@ -52,7 +57,10 @@ def status(state: dict) -> int:
 
 def down(state: dict) -> None:
     for name in reversed(PARTS):
-        procs.stop(state, name)
+        if name == "postgres":
+            postgres.stop(state)  # a fast shutdown: SIGTERM would wait for every client
+        else:
+            procs.stop(state, name)
 
 
 def logs(name: str, lines: int) -> None:
