@@ -36,6 +36,8 @@ class ServiceProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("EVN_")}
         env.update({k: stack[k] for k in STACK_KEYS})
         env.update(EVN_SERVICE_BIND="127.0.0.1", EVN_SERVICE_PORT=str(self.port))
+        # its own archive index beside its log, never the default file in the working directory
+        env["EVN_SERVICE_INDEX_URL"] = f"sqlite:///{log_dir.resolve()}/{name}-{self.port}.sqlite"
         env.update(overrides)
         self.env = env
         self.proc: subprocess.Popen[bytes] | None = None
