@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any
@@ -19,8 +20,12 @@ from .handlers import (
     NotebooksHandler,
     NotFoundHandler,
     OpenAPIHandler,
+    SearchHandler,
     VersionsHandler,
 )
+from .hooks import WebhookHandler
+from .index.store import Index
+from .indexer import Indexer
 from .logs import log
 from .reader import Reader
 
@@ -56,25 +61,74 @@ def _log_request(handler: web.RequestHandler) -> None:
 
 
 def make_app(config: ServiceConfig, **settings: Any) -> web.Application:
+    """The application and the objects it holds; ``start_index`` (below) makes it ready to read.
+
+    Called with an event loop running, it schedules ``start_index`` itself (kept in the
+    settings as ``evn_index_start``), so no caller can forget it.
+    """
     gitea = GiteaClient(config)
-    verifier = TokenVerifier(config)
+    index = Index(config.index_url)
+    indexer = Indexer(config, gitea, index)
     routes = [
         (API + "/health", HealthHandler),
         (API + "/openapi.json", OpenAPIHandler),
         (API + "/me/submissions", MySubmissionsHandler),
+        (API + "/notebooks", SearchHandler),
+        (API + "/hooks/gitea", WebhookHandler),
         (API + f"/experiments/{_SEG}/notebooks", NotebooksHandler),
         (API + f"/experiments/{_SEG}/notebooks/{_SEG}/{_SEG}", NotebookHandler),
         (API + f"/experiments/{_SEG}/notebooks/{_SEG}/{_SEG}/versions", VersionsHandler),
     ]
-    return web.Application(
+    app = web.Application(
         routes,
         default_handler_class=NotFoundHandler,
         log_function=_log_request,
         evn_config=config,
         evn_gitea=gitea,
-        evn_verifier=verifier,
-        evn_archive=Archive(config, gitea),
-        evn_reader=Reader(config, gitea),
+        evn_verifier=TokenVerifier(config),
+        evn_index=index,
+        evn_indexer=indexer,
+        evn_archive=Archive(config, gitea, indexer=indexer),
+        evn_reader=Reader(config, gitea, index, indexer),
         evn_body_limit=body_limit(config),
         **settings,
     )
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return app
+    app.settings["evn_index_start"] = loop.create_task(start_index(app))
+    return app
+
+
+async def start_index(app: web.Application) -> None:
+    """Migrate the index (in a thread; retried until it works), then let the reader answer.
+
+    Until then reads answer 503 and writes still commit. ``__main__`` runs the indexer's loop
+    once this is done (it awaits ``evn_index_start``).
+    """
+    index: Index = app.settings["evn_index"]
+    url = _safe_url(app.settings["evn_config"].index_url)
+    delay = 1.0
+    while True:
+        try:
+            await asyncio.to_thread(index.migrate)
+            break
+        except Exception as e:  # any failure: say so, wait, try again
+            log.warning(
+                "the archive index cannot be opened; retrying",
+                extra={"fields": {"index": url, "error": str(e)[:300], "retry_in": delay}},
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 60.0)
+    app.settings["evn_reader"].ready.set()
+    log.info("archive index ready", extra={"fields": {"index": url}})
+
+
+def _safe_url(url: str) -> str:
+    """The index URL without a password (``postgresql+psycopg://user:***@host/db``)."""
+    scheme, sep, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not at or ":" not in credentials:
+        return url
+    return f"{scheme}{sep}{credentials.split(':', 1)[0]}:***@{host}"

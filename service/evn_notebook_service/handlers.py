@@ -8,6 +8,7 @@ import re
 import time
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 from tornado import web
 from tornado.http1connection import HTTP1Connection
@@ -17,14 +18,23 @@ from .archive import Archive
 from .auth import Identity, TokenVerifier
 from .config import ServiceConfig
 from .contract import RuleError, experiment_code, notebook_name, username_folder
-from .errors import BadRequest, PayloadTooLarge, ServiceError, Unauthorized, as_service_error
+from .errors import (
+    BadRequest,
+    Forbidden,
+    PayloadTooLarge,
+    ServiceError,
+    Unauthorized,
+    as_service_error,
+)
 from .logs import log, request_id
 from .openapi import openapi_document
-from .reader import Reader
+from .params import page_cursor, page_limit, search_query, version_number
+from .reader import LEGACY_OWNER, ListPage, Reader
 from .submission import check_content_type, idempotency_key, parse_submission
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 REALM = "evn-notebook-service"
+IMMUTABLE = "public, max-age=31536000, immutable"
 
 
 class BaseHandler(web.RequestHandler):
@@ -96,6 +106,9 @@ class BaseHandler(web.RequestHandler):
             message = f"internal error; quote request id {self.request_id} to the operator"
         else:
             message = self._reason
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            self.set_header("Retry-After", str(retry_after))
         if isinstance(exc, Unauthorized):
             challenge = f'Bearer realm="{REALM}"'
             if exc.error:
@@ -113,6 +126,31 @@ class BaseHandler(web.RequestHandler):
     def write_json(self, data: Any, status: int = 200) -> None:
         self.set_status(status)
         self.finish(json.dumps(data))
+
+    def page_args(self) -> tuple[int, str | None]:
+        """``limit`` and ``cursor`` of a list request (400 when either is bad)."""
+        return (
+            page_limit(self.get_query_argument("limit", None)),
+            page_cursor(self.get_query_argument("cursor", None)),
+        )
+
+    def write_page(self, data: dict[str, Any], key: str, page: ListPage, limit: int) -> None:
+        """A list answer: ``key`` holds the page; ``next`` and ``Link`` lead to the next one."""
+        following = None
+        if page.next_cursor is not None:
+            kept = [
+                (name, value)
+                for name, values in self.request.query_arguments.items()
+                if name not in ("limit", "cursor")
+                for value in (v.decode("utf-8", "replace") for v in values)
+            ]
+            query = urlencode([*kept, ("limit", str(limit)), ("cursor", page.next_cursor)])
+            following = f"{self.request.path}?{query}"
+            self.set_header("Link", f'<{following}>; rel="next"')
+        data[key] = page.items
+        data["next"] = following
+        data["next_cursor"] = page.next_cursor
+        self.write_json(data)
 
 
 class NotFoundHandler(BaseHandler):
@@ -179,6 +217,11 @@ class SubmitBase(BaseHandler):
         if self.refusal:
             raise self.refusal
         owner = username_folder(owner or self.identity_.username)
+        if LEGACY_OWNER in (owner, self.identity_.username):
+            raise Forbidden(
+                f"{LEGACY_OWNER} holds the notebooks of the portal's old layout and is read only; "
+                f"submit as yourself (ask the operator if your username is {LEGACY_OWNER})"
+            )
         if self.too_large:
             raise PayloadTooLarge(
                 f"the request is larger than this archive accepts (notebooks up to "
@@ -207,8 +250,9 @@ class SubmitBase(BaseHandler):
 class NotebooksHandler(SubmitBase):
     async def get(self, code: str) -> None:
         experiment = self.experiment(code)
-        notebooks = await self.reader.experiment_notebooks(experiment)
-        self.write_json({"experiment": experiment, "notebooks": notebooks})
+        limit, cursor = self.page_args()
+        page = await self.reader.experiment_notebooks(experiment, limit, cursor)
+        self.write_page({"experiment": experiment}, "notebooks", page, limit)
 
     async def post(self, code: str) -> None:
         await self._submit(code, None, None)
@@ -217,33 +261,60 @@ class NotebooksHandler(SubmitBase):
 class VersionsHandler(SubmitBase):
     async def get(self, code: str, owner: str, name: str) -> None:
         experiment = self.experiment(code)
-        versions = await self.reader.versions(
-            experiment, username_folder(owner), notebook_name(name)
+        limit, cursor = self.page_args()
+        page = await self.reader.versions(
+            experiment, username_folder(owner), notebook_name(name), limit, cursor
         )
-        self.write_json({"experiment": experiment, "versions": versions})
+        self.write_page({"experiment": experiment}, "versions", page, limit)
 
     async def post(self, code: str, owner: str, name: str) -> None:
         await self._submit(code, owner, name)
 
 
 class NotebookHandler(BaseHandler):
+    """One notebook; a pinned version (``?version=N``) never changes, so it is cacheable."""
+
     async def get(self, code: str, owner: str, name: str) -> None:
         experiment = self.experiment(code)
-        raw_version = self.get_query_argument("version", None)
-        version = None
-        if raw_version is not None:
-            if not raw_version.isdigit() or int(raw_version) < 1:
-                raise BadRequest("version must be a positive integer")
-            version = int(raw_version)
-        data, notebook = await self.reader.notebook(
+        version = version_number(self.get_query_argument("version", None))
+        entry = await self.reader.notebook_entry(
             experiment, username_folder(owner), notebook_name(name), version
         )
+        if version is not None:
+            etag = f'"{entry.commit}"'
+            self.set_header("ETag", etag)
+            self.set_header("Cache-Control", IMMUTABLE)
+            if _matches(self.request.headers.get("If-None-Match", ""), etag):
+                self.set_status(304)
+                self.finish()
+                return
+        notebook = await self.reader.notebook_bytes(entry)
         # the stored notebook is JSON already: spliced in, not parsed and serialised again
-        self.finish(json.dumps(data)[:-1].encode() + b', "notebook": ' + notebook + b"}")
+        self.finish(json.dumps(entry.data)[:-1].encode() + b', "notebook": ' + notebook + b"}")
+
+    def compute_etag(self) -> str | None:
+        return None  # only a pinned version has an ETag (its commit), set above
+
+
+def _matches(if_none_match: str, etag: str) -> bool:
+    """Whether an ``If-None-Match`` header names ``etag`` (weak comparison, RFC 9110 13.1.2)."""
+    tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
+    return "*" in tags or etag in tags
 
 
 class MySubmissionsHandler(BaseHandler):
     async def get(self) -> None:
         identity = await self.identity()
-        submissions = await self.reader.submissions_of(identity.sub, identity.username)
-        self.write_json({"submissions": submissions})
+        limit, cursor = self.page_args()
+        page = await self.reader.submissions_of(identity.sub, limit, cursor)
+        self.write_page({}, "submissions", page, limit)
+
+
+class SearchHandler(BaseHandler):
+    async def get(self) -> None:
+        query = search_query(
+            lambda name: self.get_query_argument(name, None), self.config.experiment_regex()
+        )
+        limit, cursor = self.page_args()
+        page = await self.reader.search(query, limit, cursor)
+        self.write_page({}, "notebooks", page, limit)

@@ -1,175 +1,209 @@
-"""The public read side: notebooks of an experiment, one notebook (any version), its versions."""
+"""The public read side, over the archive index: lists, search, versions, one notebook.
+
+Every answer but a notebook's bytes comes from the index (``index/store.py``); the bytes are one
+Gitea call at the version's commit. While the indexer rebuilds the index, reads answer 503 with
+``Retry-After``. ``fanout.py`` keeps the reads that asked Gitea everything, for the benchmark.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .config import ServiceConfig
-from .errors import NotFound
+from .errors import BadRequest, NotFound, ServiceError
 from .gitea import GiteaClient
-from .layout import STATE_DIR, NotebookPaths, permalink
+from .index.cursor import BadCursor
+from .index.records import LEGACY_OWNER, Page, SearchQuery
+from .index.store import Index
+
+if TYPE_CHECKING:
+    from .indexer import Indexer
+from .layout import permalink
 
 T = TypeVar("T")
-PAGE = 50
-FANOUT = 8
+RETRY_AFTER_SECONDS = 10
+
+__all__ = ["LEGACY_OWNER", "IndexUnavailable", "ListPage", "NotebookEntry", "Reader"]
 
 
-async def _bounded(jobs: list[Callable[[], Awaitable[T]]]) -> list[T]:
-    gate = asyncio.Semaphore(FANOUT)
+class IndexUnavailable(ServiceError):
+    """503: the index is being built or rebuilt; ``retry_after`` seconds is a fair wait."""
 
-    async def run(job: Callable[[], Awaitable[T]]) -> T:
-        async with gate:
-            return await job()
+    status = 503
 
-    return list(await asyncio.gather(*(run(j) for j in jobs)))
+    def __init__(self, message: str, retry_after: int = RETRY_AFTER_SECONDS) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@dataclass
+class ListPage:
+    """One page of a list as the API answers it; ``next_cursor`` None on the last page."""
+
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+@dataclass
+class NotebookEntry:
+    """What the index knows of one version of a notebook (all of the answer but its bytes)."""
+
+    data: dict[str, Any]
+    notebook_path: str
+
+    @property
+    def commit(self) -> str:
+        return str(self.data["commit"])
 
 
 class Reader:
-    def __init__(self, config: ServiceConfig, gitea: GiteaClient) -> None:
+    def __init__(
+        self, config: ServiceConfig, gitea: GiteaClient, index: Index, indexer: Indexer
+    ) -> None:
         self.config = config
         self.gitea = gitea
+        self.index = index
+        self.indexer = indexer
+        self.ready = asyncio.Event()  # set once the index is migrated (app.start_index)
+
+    async def _query(self, call: Callable[..., T], *args: Any) -> T:
+        """One index call in a worker thread, refused while the index is not there to ask."""
+        if not self.ready.is_set():
+            raise IndexUnavailable("the archive index is starting; retry in a few seconds")
+        if self.indexer.rebuilding:
+            raise IndexUnavailable(
+                "the archive index is being rebuilt from Gitea; retry in a few seconds"
+            )
+        try:
+            return await asyncio.to_thread(call, *args)
+        except BadCursor as e:
+            raise BadRequest(f"{e}; use the `next` link of the previous page") from e
 
     def _link(self, experiment: str, commit: str, path: str) -> str:
         cfg = self.config
         return permalink(cfg.public_gitea_url, cfg.gitea_org, experiment, commit, path)
 
-    async def _state(self, experiment: str, paths: NotebookPaths, ref: str | None = None) -> Any:
-        raw = await self.gitea.raw(experiment, paths.state, ref)
-        if raw is None:
-            raise NotFound(f"{paths.folder} is not archived in {experiment}")
-        return json.loads(raw)
+    def _summary(self, item: dict[str, Any], *extra: str) -> dict[str, Any]:
+        """A NotebookSummary (plus the ``extra`` fields) of an index item."""
+        keep = _SUMMARY + extra
+        out = {k: item[k] for k in keep if k in item}
+        out["permalink"] = self._link(item["experiment"], item["commit"], item["notebook_path"])
+        return out
 
-    async def _summary(self, experiment: str, owner: str, name: str) -> dict[str, Any]:
-        """The latest version's summary; ``_owner_sub`` is for filtering and is removed later."""
-        paths = NotebookPaths(owner, name)
-        state, (commits, _) = await asyncio.gather(
-            self._state(experiment, paths), self.gitea.commits(experiment, paths.state, limit=1)
-        )
-        commit = commits[0]["sha"] if commits else ""
-        meta = state["metadata"]
-        return {
-            "experiment": experiment,
-            "owner": owner,
-            "name": name,
-            "folder": paths.folder,
-            "title": meta["title"],
-            "description": meta["description"],
-            "authors": meta["authors"],
-            "license": meta["license"],
-            "keywords": meta["keywords"],
-            "version": state["version"],
-            "commit": commit,
-            "updated": state["updated"],
-            "permalink": self._link(experiment, commit, paths.notebook),
-            "_owner_sub": state.get("owner_sub"),
-        }
+    def _page(self, page: Page, *extra: str) -> ListPage:
+        return ListPage([self._summary(i, *extra) for i in page.items], page.next_cursor)
 
-    async def _owners_notebooks(self, experiment: str, owner: str) -> list[tuple[str, str]]:
-        entries = await self.gitea.list_dir(experiment, f"{STATE_DIR}/{owner}")
-        return [
-            (owner, e["name"][: -len(".json")])
-            for e in entries
-            if e.get("type") == "file" and e.get("name", "").endswith(".json")
-        ]
+    async def experiment_notebooks(
+        self, experiment: str, limit: int, cursor: str | None
+    ) -> ListPage:
+        page = await self._query(self.index.experiment_page, experiment, limit, cursor)
+        if not page.items and cursor is None:
+            raise NotFound(f"no notebook of experiment {experiment} is archived")
+        return self._page(page)
 
-    async def experiment_notebooks(self, experiment: str) -> list[dict[str, Any]]:
-        await self.gitea.require_repo(experiment)
-        owners = [e["name"] for e in await self.gitea.list_dir(experiment, STATE_DIR)
-                  if e.get("type") == "dir"]  # fmt: skip
-        found = await _bounded(
-            [lambda o=o: self._owners_notebooks(experiment, o) for o in owners]  # type: ignore[misc]
-        )
-        pairs = sorted(p for group in found for p in group)
-        summaries = await _bounded(
-            [lambda p=p: self._summary(experiment, *p) for p in pairs]  # type: ignore[misc]
-        )
-        for summary in summaries:
-            summary.pop("_owner_sub")
-        return summaries
+    async def submissions_of(self, sub: str, limit: int, cursor: str | None) -> ListPage:
+        """The notebooks whose folder the researcher ``sub`` created, most recent first."""
+        return self._page(await self._query(self.index.owner_page, sub, limit, cursor))
 
-    async def submissions_of(self, sub: str, username: str) -> list[dict[str, Any]]:
-        """Every notebook the researcher ``sub`` owns, across the organisation's repositories."""
-        repos = await self.gitea.org_repos()
-        found = await _bounded(
-            [lambda r=r: self._owners_notebooks(r, username) for r in repos]  # type: ignore[misc]
-        )
-        pairs = [
-            (repo, owner, name)
-            for repo, group in zip(repos, found, strict=True)
-            for owner, name in group
-        ]
-        summaries = await _bounded(
-            [lambda p=p: self._summary(*p) for p in pairs]  # type: ignore[misc]
-        )
-        mine = [s for s in summaries if s.pop("_owner_sub") == sub]
-        return sorted(mine, key=lambda s: s["updated"], reverse=True)
+    async def search(self, query: SearchQuery, limit: int, cursor: str | None) -> ListPage:
+        return self._page(await self._query(self.index.search, query, limit, cursor), "snippet")
 
-    async def versions(self, experiment: str, owner: str, name: str) -> list[dict[str, Any]]:
-        paths = NotebookPaths(owner, name)
-        commits: list[dict[str, Any]] = []
-        page, total = 1, None
-        while total is None or len(commits) < total:
-            batch, total = await self.gitea.commits(experiment, paths.state, page=page, limit=PAGE)
-            if not batch:
-                break
-            commits += batch
-            page += 1
-        if not commits:
-            raise NotFound(f"{paths.folder} is not archived in {experiment}")
-        count = len(commits)
-        return [
+    async def _folder(self, experiment: str, owner: str, name: str) -> str:
+        """The index's ``folder`` of ``owner/name``: itself, but a legacy file's path."""
+        if owner != LEGACY_OWNER:
+            return f"{owner}/{name}"
+        found = await self._query(self._legacy_folder, experiment, name)
+        if found is None:
+            raise NotFound(f"{owner}/{name} is not archived in {experiment}")
+        return found
+
+    def _legacy_folder(self, experiment: str, name: str) -> str | None:
+        # TODO(index): ask the index for (experiment, owner, name) once it can; this walks the
+        # experiment's rows (in the index, 100 at a time) and only for a legacy address.
+        cursor = None
+        while True:
+            page = self.index.experiment_page(experiment, 100, cursor)
+            for item in page.items:
+                if item["owner"] == LEGACY_OWNER and item["name"] == name:
+                    return str(item["folder"])
+            if page.next_cursor is None:
+                return None
+            cursor = page.next_cursor
+
+    async def versions(
+        self, experiment: str, owner: str, name: str, limit: int, cursor: str | None
+    ) -> ListPage:
+        folder = await self._folder(experiment, owner, name)
+        page = await self._query(self.index.versions_page, experiment, folder, limit, cursor)
+        if page is None:
+            raise NotFound(f"{folder} is not archived in {experiment}")
+        items = [
             {
-                "version": count - i,
-                "commit": c["sha"],
-                "date": c["commit"]["committer"]["date"],
-                "message": c["commit"]["message"].split("\n\nExperiment: ")[0],
-                "permalink": self._link(experiment, c["sha"], paths.notebook),
+                "version": v["version"],
+                "commit": v["commit"],
+                "date": v["date"],
+                "message": v["message"],
+                "permalink": self._link(experiment, v["commit"], v["notebook_path"]),
             }
-            for i, c in enumerate(commits)
+            for v in page.items
         ]
+        return ListPage(items, page.next_cursor)
 
-    async def _commit_of_version(self, experiment: str, paths: NotebookPaths, version: int) -> str:
-        _, total = await self.gitea.commits(experiment, paths.state, limit=1)
-        if total == 0:
-            raise NotFound(f"{paths.folder} is not archived in {experiment}")
-        if not 1 <= version <= total:
-            raise NotFound(f"{paths.folder} has versions 1 to {total}, not {version}")
-        index = total - version  # newest first
-        batch, _ = await self.gitea.commits(
-            experiment, paths.state, page=index // PAGE + 1, limit=PAGE
-        )
-        return str(batch[index % PAGE]["sha"])
-
-    async def notebook(
+    async def notebook_entry(
         self, experiment: str, owner: str, name: str, version: int | None
-    ) -> tuple[dict[str, Any], bytes]:
-        """The version's metadata and provenance, and the notebook's stored JSON bytes."""
-        paths = NotebookPaths(owner, name)
-        if version is None:
-            commits, _ = await self.gitea.commits(experiment, paths.state, limit=1)
-            if not commits:
-                raise NotFound(f"{paths.folder} is not archived in {experiment}")
-            commit = commits[0]["sha"]
-        else:
-            commit = await self._commit_of_version(experiment, paths, version)
-        state, notebook, provenance = await asyncio.gather(
-            self._state(experiment, paths, commit),
-            self.gitea.raw(experiment, paths.notebook, commit),
-            self.gitea.raw(experiment, paths.provenance, commit),
+    ) -> NotebookEntry:
+        """The version (latest when None) as the index knows it; no Gitea call."""
+        folder = await self._folder(experiment, owner, name)
+        found = await self._query(self.index.notebook_version, experiment, folder, version)
+        if found is None:
+            if version is None:
+                raise NotFound(f"{folder} is not archived in {experiment}")
+            raise NotFound(f"{folder} in {experiment} has no version {version}")
+        item, ver = found
+        path = ver.get("notebook_path") or item["notebook_path"]
+        return NotebookEntry(
+            {
+                "experiment": experiment,
+                "owner": item["owner"],
+                "name": item["name"],
+                "metadata": ver["metadata"],
+                "provenance": ver["provenance"],
+                "version": ver["version"],
+                "commit": ver["commit"],
+                "updated": ver["date"],
+                "permalink": self._link(experiment, ver["commit"], path),
+                "legacy": bool(item.get("legacy")),
+            },
+            path,
         )
-        if notebook is None:
-            raise NotFound(f"{paths.notebook} is missing at {commit}")
-        return {
-            "experiment": experiment,
-            "owner": owner,
-            "name": name,
-            "metadata": state["metadata"],
-            "provenance": json.loads(provenance) if provenance else None,
-            "version": state["version"],
-            "commit": commit,
-            "updated": state["updated"],
-            "permalink": self._link(experiment, commit, paths.notebook),
-        }, notebook
+
+    async def notebook_bytes(self, entry: NotebookEntry) -> bytes:
+        """The notebook's stored JSON at the entry's commit: the one Gitea call of a read."""
+        experiment = entry.data["experiment"]
+        raw = await self.gitea.raw(experiment, entry.notebook_path, entry.commit)
+        if raw is None:
+            raise NotFound(
+                f"{entry.notebook_path} is missing from {experiment} at {entry.commit}; the "
+                "archive index is behind Gitea and will catch up, retry later"
+            )
+        return raw
+
+
+_SUMMARY = (
+    "experiment",
+    "owner",
+    "name",
+    "folder",
+    "title",
+    "description",
+    "authors",
+    "license",
+    "keywords",
+    "version",
+    "commit",
+    "updated",
+    "legacy",
+)
