@@ -96,12 +96,38 @@ class OpenAPI:
         assert spec is not None, f"{response.status_code} not documented for {method} {template}"
         if "$ref" in spec:
             spec = self.doc["components"]["responses"][spec["$ref"].rsplit("/", 1)[1]]
+        if "content" not in spec:
+            assert not response.content, f"{response.status_code} has no documented body"
+            return None
         schema = _absolute(spec["content"]["application/json"]["schema"])
         data = response.json()
         jsonschema.Draft202012Validator(
             schema, registry=self.registry, format_checker=jsonschema.FormatChecker()
         ).validate(data)
         return data
+
+
+def walk(
+    openapi: OpenAPI, base: str, template: str, key: str, url: str, **get: Any
+) -> list[list[dict[str, Any]]]:
+    """Every page of a list, following ``next`` from ``url`` (each answer validated): the pages.
+
+    ``next`` must be a relative URL carrying ``limit`` and ``cursor`` and equal the ``Link``
+    header; the last page has ``next`` and ``next_cursor`` null and no ``Link``.
+    """
+    pages: list[list[dict[str, Any]]] = []
+    while True:
+        r = requests.get(base + url, timeout=60, **get)
+        assert r.status_code == 200, r.text
+        data = openapi.check(template, "get", r)
+        pages.append(data[key])
+        if data["next"] is None:
+            assert data["next_cursor"] is None and "Link" not in r.headers
+            return pages
+        assert data["next"].startswith("/api/v1/") and "cursor=" in data["next"]
+        assert r.headers["Link"] == f'<{data["next"]}>; rel="next"'
+        assert len(pages) < 1000, "the pages do not end"
+        url = data["next"]
 
 
 def _absolute(schema: Any) -> Any:
