@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import html
 import json
 import logging
 import sys
@@ -15,7 +16,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-from .. import __version__, rules
+from .. import __version__, listing, rules
 from ..config import OUTPUT_POLICIES
 from . import browse, login
 from .context import Context, load_config, log
@@ -30,6 +31,8 @@ from .exitcodes import (
 )
 
 PROG = "jupyter evn-submit"
+#: ``list`` options that make it a search, besides ``--search`` (the search's ``q``)
+SEARCH_FILTERS = ("author", "orcid", "keyword", "license", "since", "until", "sort")
 EPILOG = "exit codes:\n" + "\n".join(
     f"  {code:<3} {name}: {meaning}" for code, (name, meaning) in EXIT_CODES.items()
 )
@@ -116,8 +119,15 @@ def _add_submit_verb(verbs: Any, common: argparse.ArgumentParser) -> None:
 
 def _add_browse_verbs(verbs: Any, common: argparse.ArgumentParser) -> None:
     """``list`` and ``fetch``."""
-    p = verbs.add_parser("list", parents=[common], help="my submissions, or an experiment's")
-    p.add_argument("--experiment", "-e", metavar="CODE", help="list this experiment (public)")
+    p = verbs.add_parser(
+        "list", parents=[common], help="my submissions, an experiment's notebooks, or a search"
+    )
+    p.add_argument("--experiment", "-e", metavar="CODE", help="its notebooks; or a search filter")
+    _add_search_options(p)
+    low, high = listing.limit_range()
+    p.add_argument("--limit", type=int, metavar="N", help=f"items per page ({low}-{high})")
+    p.add_argument("--cursor", metavar="C", help="start at this page (a printed next cursor)")
+    p.add_argument("--all", action="store_true", help="follow the pages to the end")
 
     p = verbs.add_parser("fetch", parents=[common], help="save a copy (never overwrites)")
     p.add_argument("experiment", metavar="EXPERIMENT")
@@ -125,6 +135,18 @@ def _add_browse_verbs(verbs: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("name", metavar="NAME")
     p.add_argument("--version", type=int, metavar="N", help="default: the latest")
     p.add_argument("-o", "--output", metavar="PATH", help="file or folder (default: here)")
+
+
+def _add_search_options(p: argparse.ArgumentParser) -> None:
+    """``list``'s search: any of these makes it one (public, no login)."""
+    p.add_argument("--search", metavar="TEXT", help="words to find in every archived notebook")
+    p.add_argument("--author", metavar="NAME", help="an author's name contains NAME")
+    p.add_argument("--orcid", metavar="ORCID", help="an author has this ORCID iD")
+    p.add_argument("--keyword", metavar="WORD", help="this keyword")
+    p.add_argument("--license", metavar="SPDX", help="under this license")
+    p.add_argument("--since", metavar="DATE", help="updated on or after (YYYY-MM-DD)")
+    p.add_argument("--until", metavar="DATE", help="updated on or before (YYYY-MM-DD)")
+    p.add_argument("--sort", choices=listing.sort_orders(), help="default: relevance")
 
 
 # --- human output ---------------------------------------------------------------------------
@@ -162,16 +184,27 @@ def _human_submit(r: dict[str, Any]) -> str:
 
 def _human_list(r: dict[str, Any]) -> str:
     rows = r.get("submissions", r.get("notebooks")) or []
-    if not rows:
-        where = f"for {r['experiment']}" if r.get("experiment") else "by you"
-        return f"No notebooks archived {where} yet."
     out = []
     for n in rows:
         out.append(
             f"{n.get('experiment')}  {n.get('owner')}/{n.get('name')}  v{n.get('version')}  "
             f"{n.get('updated') or ''}  {n.get('title')}\n    {n.get('permalink')}"
         )
+        if n.get("snippet"):
+            out.append(f"    {_plain_snippet(n['snippet'])}")
+    if not rows and "search" in r:
+        out.append("No notebook matches.")
+    elif not rows:
+        where = f"for {r['experiment']}" if r.get("experiment") else "by you"
+        out.append(f"No notebooks archived {where} yet.")
+    if r.get("next_cursor"):  # a script pages on with this
+        out.append(f"Next page: --cursor {r['next_cursor']}")
     return "\n".join(out)
+
+
+def _plain_snippet(snippet: str) -> str:
+    """A search hit's snippet for a terminal: the matched words *marked*, the rest unescaped."""
+    return html.unescape(snippet.replace("<mark>", "*").replace("</mark>", "*"))
 
 
 def _human_fetch(r: dict[str, Any]) -> str:
@@ -228,7 +261,9 @@ async def _submit(ctx: Context, a: argparse.Namespace) -> dict[str, Any]:
 
 
 async def _list(ctx: Context, a: argparse.Namespace) -> dict[str, Any]:
-    return await browse.list_notebooks(ctx, a.experiment)
+    search = {"q": a.search} | {name: getattr(a, name) for name in SEARCH_FILTERS}
+    req = browse.ListRequest(a.experiment, search, a.limit, a.cursor, follow=a.all)
+    return await browse.list_notebooks(ctx, req)
 
 
 async def _fetch(ctx: Context, a: argparse.Namespace) -> dict[str, Any]:

@@ -1,5 +1,8 @@
 """``list`` and ``fetch``: the read side of the archive.
 
+``list`` asks for one page (``--limit``, ``--cursor``) or follows ``next_cursor`` to the end
+(``--all``); a search (``--search`` and its filters) and an experiment's list are public.
+
 ``fetch`` never overwrites: the copy is created with ``O_EXCL`` under the first free name
 (``name-v3.ipynb``, ``name-v3-1.ipynb``, …), so two fetches at once cannot pick the same file.
 """
@@ -8,27 +11,86 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
 import nbformat
 
+from .. import listing, rules
 from .. import prepare as prep
-from .. import rules
-from ..errors import BadRequest
+from ..errors import BadRequest, ServiceError
+from ..listing import Page
 from .context import Context
 
 MAX_COPIES = 10_000
 
 
-async def list_notebooks(ctx: Context, experiment: str | None) -> dict[str, Any]:
-    """The logged-in researcher's submissions, or every notebook archived for an experiment
-    (public: no login needed)."""
+@dataclass(frozen=True)
+class ListRequest:
+    """``list``'s options: a search when any of ``search`` is given (``q`` may be ``""``: every
+    notebook), else an experiment's notebooks, else the researcher's own submissions."""
+
+    experiment: str | None = None
+    search: Mapping[str, str | None] = field(default_factory=dict)
+    limit: int | None = None
+    cursor: str | None = None
+    follow: bool = False  # every page from ``cursor`` to the end
+
+
+Fetch = Callable[[Page], Awaitable[dict[str, Any]]]
+
+
+async def list_notebooks(ctx: Context, req: ListRequest) -> dict[str, Any]:
+    """A page (or, with ``follow``, all pages) of: the search (public), an experiment's
+    notebooks (public), or the logged-in researcher's submissions. ``next_cursor`` is where
+    the next page starts (``None``: there is none)."""
+    first = listing.page({"limit": req.limit, "cursor": req.cursor})
+    key, extra, fetch = _source(ctx, req)
+    answer = listing.without_next_url(await fetch(first))
+    if req.follow:
+        await _follow(answer, key, first, fetch)
+    return extra | answer
+
+
+def _source(ctx: Context, req: ListRequest) -> tuple[str, dict[str, Any], Fetch]:
+    """(the answer's list key, what to add to the answer, how to fetch one page)."""
     client = ctx.client
-    if experiment:
-        return await client.experiment_notebooks(rules.experiment(experiment))
-    return await ctx.tokens.with_token(client.my_submissions)
+    search = {k: v for k, v in req.search.items() if v is not None}
+    if search:
+        params = listing.search_params(search | {"experiment": req.experiment})
+
+        async def found(page: Page) -> dict[str, Any]:
+            return await client.search(params | page.params())
+
+        return "notebooks", {"search": params}, found
+    if req.experiment:
+        code = rules.experiment(req.experiment)
+
+        async def archived(page: Page) -> dict[str, Any]:
+            return await client.experiment_notebooks(code, page)
+
+        return "notebooks", {}, archived
+
+    async def mine(page: Page) -> dict[str, Any]:
+        return await ctx.tokens.with_token(lambda token: client.my_submissions(token, page))
+
+    return "submissions", {}, mine
+
+
+async def _follow(answer: dict[str, Any], key: str, first: Page, fetch: Fetch) -> None:
+    """Add every following page's items to ``answer``, until ``next_cursor`` is ``None``."""
+    seen = {first.cursor}
+    while answer["next_cursor"]:
+        cursor = answer["next_cursor"]
+        if cursor in seen:  # a service that repeats itself must not make us loop for ever
+            raise ServiceError(502, f"the archive sent the page cursor {cursor!r} twice")
+        seen.add(cursor)
+        more = await fetch(Page(first.limit, cursor))
+        answer[key] = [*answer.get(key, []), *more.get(key, [])]
+        answer["next_cursor"] = more.get("next_cursor")
 
 
 def fresh_path(target: Path, data: bytes) -> Path:
