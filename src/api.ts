@@ -3,7 +3,11 @@ import {
   IDevicePoll,
   IDeviceStart,
   INotebookSummary,
+  IPageAnswer,
+  IPageRequest,
   IPreview,
+  ISearchHit,
+  ISearchParams,
   IStatus,
   ISubmitRequest,
   ISubmitResult,
@@ -55,27 +59,40 @@ export class EvnApi {
     return this.post('submit', body);
   }
 
-  submissions(): Promise<{ submissions: INotebookSummary[] }> {
-    return this.request('submissions');
+  submissions(
+    page: IPageRequest = {}
+  ): Promise<IPageAnswer & { submissions: INotebookSummary[] }> {
+    return this.request(`submissions${queryString(page)}`);
   }
 
   notebooks(
-    experiment: string
-  ): Promise<{ experiment: string; notebooks: INotebookSummary[] }> {
+    experiment: string,
+    page: IPageRequest = {}
+  ): Promise<
+    IPageAnswer & { experiment: string; notebooks: INotebookSummary[] }
+  > {
     return this.request(
-      `experiments/${encodeURIComponent(experiment)}/notebooks`
+      `experiments/${encodeURIComponent(experiment)}/notebooks${queryString(page)}`
     );
   }
 
   versions(
     experiment: string,
     owner: string,
-    name: string
-  ): Promise<{ versions: IVersion[] }> {
+    name: string,
+    page: IPageRequest = {}
+  ): Promise<IPageAnswer & { versions: IVersion[] }> {
     const parts = [experiment, 'notebooks', owner, name, 'versions'];
     return this.request(
-      `experiments/${parts.map(encodeURIComponent).join('/')}`
+      `experiments/${parts.map(encodeURIComponent).join('/')}${queryString(page)}`
     );
+  }
+
+  /** The archive's search; public (works before the EVN login). */
+  search(
+    params: ISearchParams
+  ): Promise<IPageAnswer & { notebooks: ISearchHit[] }> {
+    return this.request(`search${queryString(params)}`);
   }
 
   openCopy(body: {
@@ -93,4 +110,16 @@ export class EvnApi {
       body: JSON.stringify(body)
     });
   }
+}
+
+/** `?name=value&…` of the given values; empty ones are left out. */
+function queryString(params: object): string {
+  const search = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) {
+    if (value !== undefined && value !== null && value !== '') {
+      search.set(name, String(value));
+    }
+  }
+  const text = search.toString();
+  return text ? `?${text}` : '';
 }

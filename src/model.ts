@@ -6,11 +6,13 @@ import {
 import { UUID } from '@lumino/coreutils';
 import { ISignal, Signal } from '@lumino/signaling';
 import { EvnApi } from './api';
+import { messageOf, PagedList } from './paging';
 import { ResponseError } from './request';
 import { asciiUpper, DEFAULT_LICENSE } from './rules';
 import {
   IDefaults,
   IEvnArchiveModel,
+  IMoreState,
   INotebookSummary,
   IPreview,
   IStatus,
@@ -112,10 +114,22 @@ export class EvnArchiveModel implements IEvnArchiveModel {
     return this._submit;
   }
   get submissions(): INotebookSummary[] | null {
-    return this._submissions;
+    return this._submissions.items;
+  }
+  get submissionsError(): string {
+    return this._submissions.error;
+  }
+  get submissionsMore(): IMoreState {
+    return this._submissions.more;
   }
   get archive(): IEvnArchiveModel['archive'] {
-    return this._archive;
+    const list = this._archive;
+    return {
+      experiment: this._experiment,
+      notebooks: list.items,
+      error: list.error,
+      more: list.more
+    };
   }
   get isDisposed(): boolean {
     return this._isDisposed;
@@ -137,7 +151,7 @@ export class EvnArchiveModel implements IEvnArchiveModel {
       this._status = await this._api.status();
       this._statusError = '';
       this._prefillAuthors();
-      if (this._status.logged_in && this._submissions === null) {
+      if (this._status.logged_in && this._submissions.items === null) {
         void this.loadSubmissions();
       }
     } catch (error) {
@@ -198,7 +212,7 @@ export class EvnArchiveModel implements IEvnArchiveModel {
     try {
       await this._api.logout();
       this._setLogin({ kind: 'idle' });
-      this._submissions = null;
+      this._submissions.clear();
     } catch (error) {
       this._setLogin({ kind: 'error', message: messageOf(error) });
     }
@@ -321,45 +335,41 @@ export class EvnArchiveModel implements IEvnArchiveModel {
     }
   }
 
-  async loadSubmissions(): Promise<void> {
-    try {
-      const answer = await this._api.submissions();
-      this._submissions = answer.submissions;
-      this._submissionsError = '';
-    } catch (error) {
-      this._submissions = [];
-      this._submissionsError = messageOf(error);
-    }
-    this._emit();
+  loadSubmissions(): Promise<void> {
+    return this._submissions.load(
+      async cursor => {
+        const answer = await this._api.submissions({ cursor });
+        return { items: answer.submissions, next: answer.next_cursor };
+      },
+      error => ({ items: [], error: messageOf(error) })
+    );
   }
 
-  get submissionsError(): string {
-    return this._submissionsError;
+  loadMoreSubmissions(): Promise<void> {
+    return this._submissions.loadMore();
   }
 
-  async browse(experiment: string): Promise<void> {
+  browse(experiment: string): Promise<void> {
     const code = asciiUpper(experiment.trim());
-    this._archive = { experiment: code, notebooks: null, error: '' };
-    this._emit();
+    this._experiment = code;
     if (!code) {
-      return;
+      this._archive.clear();
+      return Promise.resolve();
     }
-    try {
-      const answer = await this._api.notebooks(code);
-      this._archive = {
-        experiment: code,
-        notebooks: answer.notebooks,
-        error: ''
-      };
-    } catch (error) {
-      const notFound = error instanceof ResponseError && error.status === 404;
-      this._archive = {
-        experiment: code,
-        notebooks: notFound ? [] : null,
-        error: notFound ? '' : messageOf(error)
-      };
-    }
-    this._emit();
+    return this._archive.load(
+      async cursor => {
+        const answer = await this._api.notebooks(code, { cursor });
+        return { items: answer.notebooks, next: answer.next_cursor };
+      },
+      error =>
+        error instanceof ResponseError && error.status === 404
+          ? { items: [], error: '' } // nothing archived for it yet
+          : { items: null, error: messageOf(error) }
+    );
+  }
+
+  browseMore(): Promise<void> {
+    return this._archive.loadMore();
   }
 
   async versions(item: INotebookSummary): Promise<IVersion[]> {
@@ -587,22 +597,12 @@ export class EvnArchiveModel implements IEvnArchiveModel {
   private _previewError = '';
   private _submit: SubmitState = { kind: 'idle' };
   private _retry: { fingerprint: string; key: string } | null = null;
-  private _submissions: INotebookSummary[] | null = null;
-  private _submissionsError = '';
-  private _archive: IEvnArchiveModel['archive'] = {
-    experiment: '',
-    notebooks: null,
-    error: ''
-  };
+  private _submissions = new PagedList<INotebookSummary>(() => this._emit());
+  private _experiment = '';
+  private _archive = new PagedList<INotebookSummary>(() => this._emit());
   private _isDisposed = false;
   private _changed = new Signal<IEvnArchiveModel, void>(this);
   private _submitted = new Signal<IEvnArchiveModel, ISubmitResult>(this);
 }
 
-/** The message of an error, as the researcher should read it. */
-export function messageOf(error: unknown): string {
-  if (error instanceof Error) {
-    return error.message;
-  }
-  return String(error);
-}
+export { messageOf };

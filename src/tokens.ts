@@ -108,6 +108,51 @@ export interface INotebookSummary {
   commit: string;
   updated: string;
   permalink: string;
+  /** A notebook of the current portal's layout (owner `_legacy`). */
+  legacy?: boolean;
+}
+
+/**
+ * Which page of a list: `limit` items (1–100; the server's default when
+ * absent) from `cursor`, the `next_cursor` of the previous page.
+ */
+export interface IPageRequest {
+  limit?: number;
+  cursor?: string | null;
+}
+
+/** What every list answers besides its items: where the next page starts. */
+export interface IPageAnswer {
+  /** `null` on the last page. */
+  next_cursor: string | null;
+}
+
+/** The archive's search (`GET search`); empty values are not sent. */
+export interface ISearchParams extends IPageRequest {
+  q?: string;
+  experiment?: string;
+  author?: string;
+  orcid?: string;
+  keyword?: string;
+  license?: string;
+  /** `YYYY-MM-DD` or an ISO 8601 date-time. */
+  since?: string;
+  until?: string;
+  sort?: 'relevance' | 'updated' | 'title';
+}
+
+/** A notebook found by a search, with why it matched. */
+export interface ISearchHit extends INotebookSummary {
+  /** HTML: the matched words in `<mark>…</mark>`, everything else escaped. */
+  snippet: string;
+}
+
+/** The next page of a list shown in the panel. */
+export interface IMoreState {
+  /** Where the next page starts; `null` when everything is shown. */
+  cursor: string | null;
+  /** The next page is being fetched. */
+  loading: boolean;
 }
 
 export interface IVersion {
@@ -156,12 +201,16 @@ export interface IEvnArchiveModel {
   readonly preview: IPreview | null;
   readonly previewError: string;
   readonly submit: SubmitState;
+  /** The submissions shown so far (`null` while the first page loads). */
   readonly submissions: INotebookSummary[] | null;
+  /** Why the first or a further page of the submissions failed, else ''. */
   readonly submissionsError: string;
+  readonly submissionsMore: IMoreState;
   readonly archive: {
     experiment: string;
     notebooks: INotebookSummary[] | null;
     error: string;
+    more: IMoreState;
   };
   /** Emitted on any change of the state above. */
   readonly changed: ISignal<IEvnArchiveModel, void>;
@@ -182,8 +231,14 @@ export interface IEvnArchiveModel {
    * Submit the current notebook; `beforeSubmit` saves it first.
    */
   submitNotebook(): Promise<ISubmitResult | null>;
+  /** The first page of the submissions (again). */
   loadSubmissions(): Promise<void>;
+  /** Add the next page of the submissions. */
+  loadMoreSubmissions(): Promise<void>;
+  /** The first page of an experiment's notebooks. */
   browse(experiment: string): Promise<void>;
+  /** Add the next page of the experiment's notebooks. */
+  browseMore(): Promise<void>;
   versions(item: INotebookSummary): Promise<IVersion[]>;
   openCopy(item: INotebookSummary, version?: number): Promise<string>;
 }

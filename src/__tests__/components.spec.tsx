@@ -48,6 +48,7 @@ function click(element: HTMLElement): void {
 }
 
 const noop = () => undefined;
+const ALL_SHOWN = { cursor: null, loading: false };
 
 describe('LoginStatus', () => {
   const props = {
@@ -326,15 +327,64 @@ describe('Submissions', () => {
       <Submissions
         submissions={[SUMMARY]}
         error=""
+        more={ALL_SHOWN}
         loggedIn
         trans={trans}
         onRefresh={noop}
+        onMore={noop}
       />
     );
     const link = container.querySelector('a')!;
     expect(link.textContent).toBe('Calibration of EG078B');
     expect(link.getAttribute('href')).toBe(SUMMARY.permalink);
     expect(container.textContent).toContain('EG078B · version 2 · 2026-11-25');
+    expect(container.querySelector('.jp-evn-submit-more')).toBeNull();
+  });
+
+  it('offers More while there is a next page, and says when it loads', () => {
+    const onMore = jest.fn();
+    const props = {
+      submissions: [SUMMARY],
+      error: '',
+      loggedIn: true,
+      trans,
+      onRefresh: noop,
+      onMore
+    };
+    render(<Submissions {...props} more={{ cursor: 'c2', loading: false }} />);
+    const more = button('More');
+    expect(more.type).toBe('button'); // a native button: in the tab order
+    expect(more.getAttribute('aria-busy')).toBe('false');
+    click(more);
+    expect(onMore).toHaveBeenCalledTimes(1);
+
+    render(<Submissions {...props} more={{ cursor: 'c2', loading: true }} />);
+    const loading = button('Loading more…');
+    expect(loading.getAttribute('aria-busy')).toBe('true');
+    expect(loading.disabled).toBe(false); // keeps the keyboard focus
+    click(loading);
+    expect(onMore).toHaveBeenCalledTimes(1); // no second request meanwhile
+  });
+
+  it('keeps the list when a further page fails, and shows why', () => {
+    render(
+      <Submissions
+        submissions={[SUMMARY]}
+        error="The EVN notebook archive cannot be reached."
+        more={{ cursor: 'c2', loading: false }}
+        loggedIn
+        trans={trans}
+        onRefresh={noop}
+        onMore={noop}
+      />
+    );
+    expect(container.querySelector('a')!.textContent).toBe(
+      'Calibration of EG078B'
+    );
+    expect(container.querySelector('[role="alert"]')!.textContent).toBe(
+      'The EVN notebook archive cannot be reached.'
+    );
+    expect(button('More')).toBeTruthy(); // try again
   });
 });
 
@@ -360,8 +410,10 @@ describe('Archive', () => {
     ]);
     const props = {
       error: '',
+      more: ALL_SHOWN,
       trans,
       onBrowse,
+      onMore: noop,
       onOpenCopy,
       loadVersions
     };
@@ -402,8 +454,10 @@ describe('Archive', () => {
         experiment="XX001"
         notebooks={[]}
         error=""
+        more={ALL_SHOWN}
         trans={trans}
         onBrowse={noop}
+        onMore={noop}
         onOpenCopy={noop}
         loadVersions={async () => []}
       />
@@ -411,6 +465,46 @@ describe('Archive', () => {
     expect(container.textContent).toContain(
       'No notebooks are archived for XX001 yet.'
     );
+    expect(container.querySelector('.jp-evn-submit-more')).toBeNull();
+  });
+
+  it('loads the next page with More', () => {
+    const onMore = jest.fn();
+    render(
+      <Archive
+        experiment="EG078B"
+        notebooks={[SUMMARY]}
+        error=""
+        more={{ cursor: 'c2', loading: false }}
+        trans={trans}
+        onBrowse={noop}
+        onMore={onMore}
+        onOpenCopy={noop}
+        loadVersions={async () => []}
+      />
+    );
+    click(button('More'));
+    expect(onMore).toHaveBeenCalledTimes(1);
+  });
+
+  it('shows a notebook of the earlier portal as such', () => {
+    render(
+      <Archive
+        experiment="EG078B"
+        notebooks={[{ ...SUMMARY, owner: '_legacy', legacy: true }]}
+        error=""
+        more={ALL_SHOWN}
+        trans={trans}
+        onBrowse={noop}
+        onMore={noop}
+        onOpenCopy={noop}
+        loadVersions={async () => []}
+      />
+    );
+    expect(container.textContent).toContain(
+      'from the earlier portal · version 2'
+    );
+    expect(container.textContent).not.toContain('_legacy');
   });
 });
 

@@ -365,7 +365,8 @@ describe('EvnArchiveModel', () => {
     expect(model.archive).toEqual({
       experiment: 'XX001',
       notebooks: [],
-      error: ''
+      error: '',
+      more: { cursor: null, loading: false }
     });
     server.answer(
       'GET experiments/EG078B/notebooks',

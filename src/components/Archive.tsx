@@ -1,19 +1,24 @@
 import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
-import { INotebookSummary, IVersion } from '../tokens';
+import { IMoreState, INotebookSummary, IVersion } from '../tokens';
+import { More } from './More';
 
 export interface IArchiveProps {
   experiment: string;
+  /** The notebooks shown so far; `null` while the first page loads. */
   notebooks: INotebookSummary[] | null;
   error: string;
+  more: IMoreState;
   trans: TranslationBundle;
   onBrowse: (experiment: string) => void;
+  onMore: () => void;
   onOpenCopy: (item: INotebookSummary, version?: number) => void;
   loadVersions: (item: INotebookSummary) => Promise<IVersion[]>;
 }
 
 /**
- * Browse the archive: an experiment code, its notebooks, "Open a copy".
+ * Browse the archive: an experiment code, its notebooks a page at a time
+ * ("More" adds the next), "Open a copy".
  */
 export function Archive(props: IArchiveProps): JSX.Element {
   const { trans, notebooks } = props;
@@ -38,11 +43,6 @@ export function Archive(props: IArchiveProps): JSX.Element {
           {trans.__('Browse')}
         </button>
       </form>
-      {props.error && (
-        <p className="jp-evn-submit-error" role="alert">
-          {props.error}
-        </p>
-      )}
       {props.experiment && notebooks === null && !props.error && (
         <p>{trans.__('Loading…')}</p>
       )}
@@ -57,6 +57,14 @@ export function Archive(props: IArchiveProps): JSX.Element {
             <ArchiveItem key={item.folder} item={item} {...props} />
           ))}
         </ul>
+      )}
+      {props.error && (
+        <p className="jp-evn-submit-error" role="alert">
+          {props.error}
+        </p>
+      )}
+      {notebooks !== null && notebooks.length > 0 && (
+        <More more={props.more} trans={trans} onMore={props.onMore} />
       )}
     </div>
   );
@@ -84,7 +92,9 @@ function ArchiveItem(
       </a>
       <div className="jp-evn-submit-meta">{authors}</div>
       <div className="jp-evn-submit-meta">
-        {trans.__('by %1 · version %2', item.owner, item.version)}
+        {item.legacy
+          ? trans.__('from the earlier portal · version %1', item.version)
+          : trans.__('by %1 · version %2', item.owner, item.version)}
       </div>
       <div className="jp-evn-submit-actions">
         {versions === null ? (

@@ -1,34 +1,34 @@
 import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
-import { INotebookSummary } from '../tokens';
+import { IMoreState, INotebookSummary } from '../tokens';
+import { More } from './More';
 
 export interface ISubmissionsProps {
+  /** The submissions shown so far; `null` while the first page loads. */
   submissions: INotebookSummary[] | null;
   error: string;
+  more: IMoreState;
   loggedIn: boolean;
   trans: TranslationBundle;
   onRefresh: () => void;
+  onMore: () => void;
 }
 
 /**
- * The researcher's own archived notebooks, with links and versions.
+ * The researcher's own archived notebooks, with links and versions, a page
+ * at a time ("More" adds the next).
  */
 export function Submissions(props: ISubmissionsProps): JSX.Element {
   const { submissions, trans } = props;
-  let body: JSX.Element;
+  const shown = submissions !== null && submissions.length > 0;
+  let body: JSX.Element | null = null;
   if (!props.loggedIn) {
     body = <p>{trans.__('Log in to see your submissions.')}</p>;
-  } else if (props.error) {
-    body = (
-      <p className="jp-evn-submit-error" role="alert">
-        {props.error}
-      </p>
-    );
-  } else if (submissions === null) {
+  } else if (submissions === null && !props.error) {
     body = <p>{trans.__('Loading…')}</p>;
-  } else if (submissions.length === 0) {
+  } else if (submissions !== null && !shown && !props.error) {
     body = <p>{trans.__('You have not submitted any notebook yet.')}</p>;
-  } else {
+  } else if (shown) {
     body = (
       <ul className="jp-evn-submit-list">
         {submissions.map(item => (
@@ -55,6 +55,14 @@ export function Submissions(props: ISubmissionsProps): JSX.Element {
   return (
     <div className="jp-evn-submit-submissions">
       {body}
+      {props.loggedIn && props.error && (
+        <p className="jp-evn-submit-error" role="alert">
+          {props.error}
+        </p>
+      )}
+      {props.loggedIn && shown && (
+        <More more={props.more} trans={trans} onMore={props.onMore} />
+      )}
       {props.loggedIn && (
         <button
           className="jp-mod-styled jp-evn-submit-link-button"

@@ -98,9 +98,11 @@ export class ArchivePanel extends SidePanel {
           <Submissions
             submissions={model.submissions}
             error={model.submissionsError}
+            more={model.submissionsMore}
             loggedIn={loggedIn()}
             trans={trans}
             onRefresh={() => void model.loadSubmissions()}
+            onMore={() => void model.loadMoreSubmissions()}
           />
         ),
         trans.__('My submissions'),
@@ -114,8 +116,10 @@ export class ArchivePanel extends SidePanel {
             experiment={model.archive.experiment}
             notebooks={model.archive.notebooks}
             error={model.archive.error}
+            more={model.archive.more}
             trans={trans}
             onBrowse={code => void model.browse(code)}
+            onMore={() => void model.browseMore()}
             onOpenCopy={options.onOpenCopy}
             loadVersions={item => model.versions(item)}
           />
