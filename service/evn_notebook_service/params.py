@@ -7,6 +7,7 @@ are tested without a server. Limits and enums come from ``contract/openapi.json`
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
@@ -85,7 +86,11 @@ def _text(get: Get, name: str) -> str | None:
     s = _search_parameter(name)
     if len(raw) > s.get("maxLength", len(raw)):
         raise BadRequest(f"{name} is longer than {s['maxLength']} characters")
-    return raw.strip()
+    raw = " ".join(raw.split("\n"))  # a pasted line break is a space; other controls are refused
+    control = next((c for c in raw if unicodedata.category(c) == "Cc" and c not in "\t\r"), None)
+    if control is not None:
+        raise BadRequest(f"{name} contains a control character (U+{ord(control):04X})")
+    return " ".join(raw.split()) if name == "q" else raw.strip()
 
 
 def search_query(get: Get, experiment_pattern: re.Pattern[str] | None = None) -> SearchQuery:

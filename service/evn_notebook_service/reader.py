@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from sqlalchemy.exc import DataError, OperationalError
+
 from .config import ServiceConfig
 from .errors import BadRequest, NotFound, ServiceError
 from .gitea import GiteaClient
@@ -22,6 +24,7 @@ from .index.store import Index
 if TYPE_CHECKING:
     from .indexer import Indexer
 from .layout import permalink
+from .params import bad_cursor
 
 T = TypeVar("T")
 RETRY_AFTER_SECONDS = 10
@@ -79,8 +82,22 @@ class Reader:
             )
         try:
             return await asyncio.to_thread(call, *args)
+        except OperationalError as e:
+            raise IndexUnavailable(
+                "the archive index cannot be reached right now; retry in a few seconds"
+            ) from e
+
+    async def _paged(self, call: Callable[..., T], *args: Any, cursor: str | None) -> T:
+        """A page of ``call``; a cursor the index cannot use is the caller's mistake (400)."""
+        try:
+            return await self._query(call, *args, cursor)
         except BadCursor as e:
             raise BadRequest(f"{e}; use the `next` link of the previous page") from e
+        except (OverflowError, DataError) as e:
+            if cursor is None:
+                raise
+            # a well-formed cursor whose numbers the database cannot hold: not one of ours
+            raise BadRequest(bad_cursor()) from e
 
     def _link(self, experiment: str, commit: str, path: str) -> str:
         cfg = self.config
@@ -99,17 +116,18 @@ class Reader:
     async def experiment_notebooks(
         self, experiment: str, limit: int, cursor: str | None
     ) -> ListPage:
-        page = await self._query(self.index.experiment_page, experiment, limit, cursor)
+        page = await self._paged(self.index.experiment_page, experiment, limit, cursor=cursor)
         if not page.items and cursor is None:
             raise NotFound(f"no notebook of experiment {experiment} is archived")
         return self._page(page)
 
     async def submissions_of(self, sub: str, limit: int, cursor: str | None) -> ListPage:
         """The notebooks whose folder the researcher ``sub`` created, most recent first."""
-        return self._page(await self._query(self.index.owner_page, sub, limit, cursor))
+        return self._page(await self._paged(self.index.owner_page, sub, limit, cursor=cursor))
 
     async def search(self, query: SearchQuery, limit: int, cursor: str | None) -> ListPage:
-        return self._page(await self._query(self.index.search, query, limit, cursor), "snippet")
+        page = await self._paged(self.index.search, query, limit, cursor=cursor)
+        return self._page(page, "snippet")
 
     async def _folder(self, experiment: str, owner: str, name: str) -> str:
         """The index's ``folder`` of ``owner/name``: itself, but a legacy file's path."""
@@ -137,7 +155,7 @@ class Reader:
         self, experiment: str, owner: str, name: str, limit: int, cursor: str | None
     ) -> ListPage:
         folder = await self._folder(experiment, owner, name)
-        page = await self._query(self.index.versions_page, experiment, folder, limit, cursor)
+        page = await self._paged(self.index.versions_page, experiment, folder, limit, cursor=cursor)
         if page is None:
             raise NotFound(f"{folder} is not archived in {experiment}")
         items = [

@@ -281,6 +281,18 @@ def test_reads_make_no_gitea_call(
         (LIST, {"cursor": "not a cursor!"}, "cursor"),
         (LIST, {"cursor": "bm90IGpzb24"}, "cursor"),  # base64 of "not json"
         (LIST, {"cursor": "WyJ4Il0"}, "cursor"),  # ["x"]: another listing's
+        # well-formed, but numbers no database holds: ["experiment", "a", "b", 10**30]
+        (
+            LIST,
+            {"cursor": "WyJleHBlcmltZW50IiwiYSIsImIiLDEwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDBd"},
+            "cursor",
+        ),
+        (
+            SEARCH,
+            {"q": "x", "cursor": "WyJyZWxldmFuY2UiLDEwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDBd"},
+            "cursor",
+        ),
+        (SEARCH, {"q": "a\x7fb"}, "control character"),  # tornado drops \x00-\x08 itself
         (VERSIONS, {"limit": "-1"}, "limit must be"),
         (VERSIONS, {"cursor": "%%%"}, "cursor"),
         (SEARCH, {"since": "2026-13-01"}, "since must be"),
