@@ -28,7 +28,6 @@ def make_env(stack: dict[str, str], home: Path, **overrides: str) -> dict[str, s
         "EVN_TOKEN_STORE": str(home / "store" / "refresh-token"),
         "EVN_TOKEN_KEYS": CLI_KEY,
         "EVN_BOOTSTRAP_TOKEN_ENV": BOOTSTRAP_ENV,
-        "EVN_HTTP_TIMEOUT": "60",  # me/submissions scans every repository of the org
         "JUPYTER_CONFIG_DIR": str(home / "config"),
         "JUPYTER_DATA_DIR": str(home / "data"),
     }

@@ -31,8 +31,8 @@ pytestmark = pytest.mark.stack
 
 @pytest.fixture(scope="module")
 def code(stack) -> Iterator[str]:
-    """A fresh experiment for this module; its repository is deleted afterwards (the service's
-    ``me/submissions`` scans every repository of the organisation)."""
+    """A fresh experiment for this module; its repository is deleted afterwards (the shared
+    stack's organisation stays small)."""
     code = experiment_code()
     yield code
     delete_repo(stack, code)
@@ -135,12 +135,7 @@ def test_changed_metadata_is_a_new_version(archived, code, stack, tmp_path):
 
 def test_list_shows_the_submission(archived, code):
     name = archived["path"].stem
-    # The service's me/submissions reads every repository of the organisation: on a busy shared
-    # stack it can time out (exit 5). Exit 5 means "retry the same command", as a pipeline would.
-    for _ in range(3):
-        mine = run_cli(archived["env"], "list", "--json", timeout=400)
-        if mine.code != UNAVAILABLE:
-            break
+    mine = run_cli(archived["env"], "list", "--json")  # from the archive's index: no waiting
     assert mine.code == OK, mine
     rows = [(s["experiment"], s["owner"], s["name"]) for s in mine.json()["submissions"]]
     assert (code, "demo", name) in rows
