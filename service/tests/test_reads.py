@@ -1,7 +1,9 @@
 """The read side over the archive index, against the real stack: pages, search, filters, caching.
 
-One service process with its own SQLite index reaches Gitea through a TCP proxy, so a test can
-cut Gitea off and show that lists, search and versions never ask it (only a notebook's bytes do).
+One service process with its own index reaches Gitea through a TCP proxy, so a test can cut
+Gitea off and show that lists, search and versions never ask it (only a notebook's bytes do).
+Everything runs on a SQLite index, and again on a PostgreSQL one when devstack runs PostgreSQL
+(``EVN_DEVSTACK_POSTGRES=1``: a fresh database of its own, dropped afterwards).
 """
 
 from __future__ import annotations
@@ -74,19 +76,40 @@ def gitea_proxy(stack: dict[str, str]) -> Iterator[TcpProxy]:
     proxy.close()
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def index_url(
+    request: pytest.FixtureRequest, stack: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('reads-index') / 'index.sqlite'}"
+        return
+    server = stack.get("EVN_POSTGRES_TEST_URL")
+    if not server:
+        pytest.skip("no PostgreSQL: run EVN_DEVSTACK_POSTGRES=1 python3 -m devstack up")
+    import psycopg
+    from psycopg import sql
+
+    name = "evn_reads_" + uuid.uuid4().hex[:12]
+    admin = server.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield server.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+            conn.execute(drop.format(sql.Identifier(name)))
+
+
 @pytest.fixture(scope="module")
 def reads(
-    stack: dict[str, str],
-    service_logs: Path,
-    tmp_path_factory: pytest.TempPathFactory,
-    gitea_proxy: TcpProxy,
+    stack: dict[str, str], service_logs: Path, gitea_proxy: TcpProxy, index_url: str
 ) -> Iterator[ServiceProcess]:
-    index = tmp_path_factory.mktemp("reads-index") / "index.sqlite"
     with ServiceProcess(
         stack,
         service_logs,
         "reads",
-        EVN_SERVICE_INDEX_URL=f"sqlite:///{index}",
+        EVN_SERVICE_INDEX_URL=index_url,
         EVN_GITEA_URL=gitea_proxy.url,
         EVN_GITEA_PUBLIC_URL=stack["EVN_GITEA_URL"],
         EVN_SERVICE_RECONCILE_SECONDS="0",
