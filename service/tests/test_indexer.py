@@ -1,0 +1,407 @@
+"""Gitea → index against the real Gitea: write-through, webhooks, reconcile, rebuild, legacy.
+
+Each test has its own SQLite index, copied from one index of the whole organisation built once
+per module (so a service's reconcile reads only what changed since, not every repository).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import sqlite3
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+import requests
+from evn_notebook_service.archive import Archive
+from evn_notebook_service.auth import Identity
+from evn_notebook_service.config import ServiceConfig
+from evn_notebook_service.gitea import GiteaClient
+from evn_notebook_service.hooks import signature_ok
+from evn_notebook_service.index import LEGACY_OWNER, Index, SearchQuery
+from evn_notebook_service.indexer import Indexer
+from evn_notebook_service.submission import parse_submission
+from svc_api import GiteaInspector, body, notebook, submit
+from svc_process import ServiceProcess
+
+pytestmark = pytest.mark.stack
+T = TypeVar("T")
+SECRET = "indexer-test-secret"
+HOOK = "/api/v1/hooks/gitea"
+LIST = "/api/v1/experiments/{code}/notebooks"
+
+
+def _config(stack: dict[str, str], mp: pytest.MonkeyPatch) -> ServiceConfig:
+    for key in ("EVN_ISSUER_URL", "EVN_GITEA_URL", "EVN_GITEA_ORG", "EVN_GITEA_TOKEN"):
+        mp.setenv(key, stack[key])
+    return ServiceConfig()
+
+
+def _with_indexer(config: ServiceConfig, url: str, job: Callable[[Indexer], Awaitable[T]]) -> T:
+    """Run ``job`` with an in-process indexer over the index at ``url`` (migrated first)."""
+
+    async def run() -> T:
+        index = Index(url)
+        try:
+            await asyncio.to_thread(index.migrate)
+            return await job(Indexer(config, GiteaClient(config), index))
+        finally:
+            index.dispose()
+
+    return asyncio.run(run())
+
+
+def _read(url: str, call: Callable[[Index], T]) -> T:
+    index = Index(url)
+    try:
+        return call(index)
+    finally:
+        index.dispose()
+
+
+def _items(url: str, code: str) -> list[dict[str, Any]]:
+    return _read(url, lambda i: i.experiment_page(code, 100, None).items)
+
+
+def _until(what: Callable[[], T], timeout: float, step: float = 0.5) -> T:
+    """``what()`` once it is truthy; fails after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = what()
+        if found:
+            return found
+        assert time.monotonic() < deadline, f"not within {timeout} s"
+        time.sleep(step)
+
+
+@pytest.fixture(scope="module")
+def warm_index(stack: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index of the whole organisation, reconciled once."""
+    path = tmp_path_factory.mktemp("warm-index") / "index.sqlite"
+    with pytest.MonkeyPatch.context() as mp:
+        _with_indexer(_config(stack, mp), f"sqlite:///{path}", lambda ix: ix.reconcile())
+    return path
+
+
+@pytest.fixture
+def index_url(warm_index: Path, tmp_path: Path) -> str:
+    """This test's own index: a copy of the warm one."""
+    target = tmp_path / "index.sqlite"
+    source, copy = sqlite3.connect(warm_index), sqlite3.connect(target)
+    try:
+        source.backup(copy)
+    finally:
+        source.close()
+        copy.close()
+    return f"sqlite:///{target}"
+
+
+def _service(stack: dict[str, str], logs: Path, name: str, url: str, **env: str) -> ServiceProcess:
+    """A service process of its own over the index at ``url``; no reconcile unless asked."""
+    settings = {"EVN_SERVICE_INDEX_URL": url, "EVN_SERVICE_RECONCILE_SECONDS": "0", **env}
+    return ServiceProcess(stack, logs, name, **settings)
+
+
+def _signed(payload: bytes, secret: str = SECRET) -> str:
+    return hmac.new(secret.encode(), payload, hashlib.sha256).hexdigest()
+
+
+def _push(org: str, code: str) -> bytes:
+    return json.dumps(
+        {"ref": "refs/heads/main", "repository": {"full_name": f"{org}/{code}", "name": code}}
+    ).encode()
+
+
+@pytest.fixture
+def org_hook(gitea: GiteaInspector) -> Iterator[Callable[[str], None]]:
+    """Registers organisation push webhooks (signed with SECRET); deleted afterwards."""
+    made: list[int] = []
+
+    def add(target: str) -> None:
+        hook = {"type": "gitea", "events": ["push"], "active": True,
+                "config": {"url": target, "content_type": "json", "secret": SECRET}}  # fmt: skip
+        r = gitea.session.post(f"{gitea.url}/api/v1/orgs/{gitea.org}/hooks", json=hook, timeout=30)
+        assert r.status_code == 201, r.text
+        made.append(r.json()["id"])
+
+    yield add
+    for hook_id in made:
+        gitea.session.delete(f"{gitea.url}/api/v1/orgs/{gitea.org}/hooks/{hook_id}", timeout=30)
+
+
+# --- write-through ---------------------------------------------------------------------------
+
+
+def test_write_through_makes_a_submission_visible_at_once(
+    stack: dict[str, str], service_logs: Path, index_url: str, token: Callable[..., str], code: str
+) -> None:
+    word = "zq" + code.lower()
+    prov = {"kernel": "python3", "packages": {"numpy": "2.1.0"}}
+    payload = body(name="wt.ipynb", notebook=notebook(f"print('{word}')"), provenance=prov)
+    with _service(stack, service_logs, "write-through", index_url) as svc:
+        first = submit(svc.url, code, token(), payload)
+        assert first.status_code == 201, first.text
+        listed = requests.get(svc.url + LIST.format(code=code), timeout=30)  # no wait, no retry
+        assert listed.status_code == 200, listed.text
+        [summary] = listed.json()["notebooks"]
+        assert summary["commit"] == first.json()["commit"] and summary["version"] == 1
+        second = submit(svc.url, code, token(), body(name="wt.ipynb", message="Second pass"))
+        assert second.status_code == 201, second.text
+        [item] = _items(index_url, code)
+        assert (item["version"], item["commit"]) == (2, second.json()["commit"])
+    one = _read(index_url, lambda i: i.notebook_version(code, "demo/wt", 1))
+    assert one is not None and one[1]["provenance"] == prov
+    assert one[1]["commit"] == first.json()["commit"]
+    two = _read(index_url, lambda i: i.notebook_version(code, "demo/wt", 2))
+    assert two is not None and two[1]["message"] == "Second pass" and two[1]["provenance"] is None
+    # the text is the latest version's: the first version's word is gone from the search
+    hits = _read(index_url, lambda i: i.search(SearchQuery(q=word), 10, None).items)
+    assert not [h for h in hits if h["experiment"] == code]
+
+
+# --- webhooks --------------------------------------------------------------------------------
+
+
+def test_signed_webhook_reindexes_unsigned_or_wrongly_signed_is_401_and_changes_nothing(
+    stack: dict[str, str],
+    service_logs: Path,
+    service: ServiceProcess,
+    index_url: str,
+    token: Callable[..., str],
+    code: str,
+) -> None:
+    # a commit this service never saw: another service made it, and no webhook announced it
+    made = submit(service.url, code, token(), body(name="hooked.ipynb"))
+    assert made.status_code == 201, made.text
+    payload = _push(stack["EVN_GITEA_ORG"], code)
+    with _service(
+        stack, service_logs, "webhook", index_url, EVN_SERVICE_WEBHOOK_SECRET=SECRET
+    ) as svc:
+        hook = svc.url + HOOK
+        for signature in (None, "0" * 64, _signed(payload, "another secret"), "not hex"):
+            headers = {"X-Gitea-Event": "push", "Content-Type": "application/json"}
+            if signature is not None:
+                headers["X-Gitea-Signature"] = signature
+            r = requests.post(hook, data=payload, headers=headers, timeout=30)
+            assert r.status_code == 401, r.text
+            assert "X-Gitea-Signature" in r.json()["message"]
+        time.sleep(3)  # longer than a scheduled reindex would wait before starting
+        assert _items(index_url, code) == []
+        assert code not in svc.logs()
+
+        ok = {"X-Gitea-Event": "push", "X-Gitea-Signature": _signed(payload)}
+        r = requests.post(hook, data=payload, headers=ok, timeout=30)
+        assert r.status_code == 202, r.text
+        [item] = _until(lambda: _items(index_url, code), 60)
+        assert item["commit"] == made.json()["commit"] and item["folder"] == "demo/hooked"
+
+        bad = b"{not json"
+        signed_bad = {**ok, "X-Gitea-Signature": _signed(bad)}
+        r = requests.post(hook, data=bad, headers=signed_bad, timeout=30)
+        assert r.status_code == 400 and r.json()["message"]
+        ping = json.dumps({"zen": "hello"}).encode()
+        signed_ping = {"X-Gitea-Event": "ping", "X-Gitea-Signature": _signed(ping)}
+        r = requests.post(hook, data=ping, headers=signed_ping, timeout=30)
+        assert r.status_code == 202 and "ignored" in r.json()["message"]
+    # without a secret the route is off
+    r = requests.post(service.url + HOOK, data=payload, headers=ok, timeout=30)
+    assert r.status_code == 404 and r.json()["message"]
+
+
+def test_gitea_delivers_a_push_and_the_service_reindexes(
+    stack: dict[str, str],
+    service_logs: Path,
+    service: ServiceProcess,
+    index_url: str,
+    token: Callable[..., str],
+    code: str,
+    org_hook: Callable[[str], None],
+) -> None:
+    with _service(
+        stack, service_logs, "delivered", index_url, EVN_SERVICE_WEBHOOK_SECRET=SECRET
+    ) as svc:
+        org_hook(svc.url + HOOK)
+        made = submit(service.url, code, token(), body(name="delivered.ipynb"))
+        assert made.status_code == 201, made.text
+        [item] = _until(lambda: _items(index_url, code), 90)
+        assert item["commit"] == made.json()["commit"]
+        assert '"reindexed"' in svc.logs()
+
+
+def test_a_burst_of_webhooks_for_one_repository_is_one_reindex() -> None:
+    class Counting(Indexer):
+        async def reindex_repo(self, experiment: str) -> int:
+            calls.append(experiment)
+            return 0
+
+    calls: list[str] = []
+
+    async def burst() -> None:
+        indexer = Counting(ServiceConfig(), None, None)  # type: ignore[arg-type]
+        for _ in range(5):
+            indexer.schedule("t1234ab")
+        indexer.schedule("T5678CD")
+        await asyncio.sleep(2)
+        indexer.schedule("T1234AB")  # after the reindex started: once more
+        await asyncio.sleep(2)
+        await indexer.close()
+
+    asyncio.run(burst())
+    assert calls == ["T1234AB", "T5678CD", "T1234AB"]
+
+
+def test_signature_check() -> None:
+    data = b'{"a": 1}'
+    good = hmac.new(b"s", data, hashlib.sha256).hexdigest()
+    assert signature_ok("s", data, good) and signature_ok("s", data, good.upper())
+    assert not signature_ok("s", data + b" ", good)
+    assert not signature_ok("", data, good) and not signature_ok("s", data, None)
+
+
+# --- faults ----------------------------------------------------------------------------------
+
+
+def test_reconcile_picks_up_a_commit_no_webhook_announced(
+    stack: dict[str, str],
+    service_logs: Path,
+    service: ServiceProcess,
+    index_url: str,
+    token: Callable[..., str],
+    code: str,
+) -> None:
+    with _service(
+        stack, service_logs, "reconciling", index_url, EVN_SERVICE_RECONCILE_SECONDS="3"
+    ) as svc:
+        made = submit(service.url, code, token(), body(name="unannounced.ipynb"))
+        assert made.status_code == 201, made.text
+        [item] = _until(lambda: _items(index_url, code), 120)
+        assert item["commit"] == made.json()["commit"]
+        assert '"reconciled"' in svc.logs()
+
+
+def test_a_deleted_index_is_rebuilt_and_reads_meanwhile_are_503_or_right(
+    stack: dict[str, str],
+    service_logs: Path,
+    index_url: str,
+    token: Callable[..., str],
+    code: str,
+) -> None:
+    path = Path(index_url.removeprefix("sqlite:///"))
+    with _service(stack, service_logs, "rebuilding", index_url) as svc:
+        made = submit(svc.url, code, token(), body(name="survivor.ipynb"))
+        assert made.status_code == 201, made.text
+        path.unlink()
+        seen: list[int] = []
+        deadline = time.monotonic() + 300
+        while True:
+            r = requests.get(svc.url + LIST.format(code=code), timeout=30)
+            seen.append(r.status_code)
+            if r.status_code == 503:
+                assert r.headers.get("Retry-After") and r.json()["message"]
+            else:
+                assert r.status_code == 200, r.text
+                assert [n["commit"] for n in r.json()["notebooks"]] == [made.json()["commit"]]
+                if 503 in seen:
+                    break
+            assert time.monotonic() < deadline, seen[-20:]
+            time.sleep(0.2)
+    assert path.exists()
+    assert "rebuilding it from Gitea" in svc.logs()
+
+
+def test_a_crash_between_the_commit_and_the_index_loses_nothing_after_a_reconcile(
+    stack: dict[str, str],
+    index_url: str,
+    code: str,
+    monkeypatch: pytest.MonkeyPatch,
+    gitea: GiteaInspector,
+) -> None:
+    config = _config(stack, monkeypatch)
+
+    class Crashing:
+        async def committed(self, *args: object) -> None:
+            raise RuntimeError("the process died between the commit and the index write")
+
+    async def submit_then_crash() -> dict[str, Any]:
+        archive = Archive(config, GiteaClient(config), indexer=Crashing())  # type: ignore[arg-type]
+        who = Identity(sub=str(uuid.uuid4()), username="demo", name="Demo", email="d@example.org")
+        raw = bytearray(json.dumps(body(name="crashed.ipynb")).encode())
+        sub = parse_submission([raw], config.max_notebook_bytes)
+        return await archive.submit(who, code, "demo", sub, str(uuid.uuid4()))
+
+    result = asyncio.run(submit_then_crash())
+    assert result["created"] is True  # the submission itself did not fail
+    assert gitea.commit_count(code) >= 2
+    assert _items(index_url, code) == []
+    done = _with_indexer(config, index_url, lambda ix: ix.reconcile())
+    assert done is not None and done["failed"] == 0
+    [item] = _items(index_url, code)
+    assert (item["folder"], item["commit"], item["version"]) == (
+        "demo/crashed",
+        result["commit"],
+        1,
+    )
+
+
+# --- legacy ----------------------------------------------------------------------------------
+
+
+def _legacy_notebook(heading: str | None, word: str) -> str:
+    cells = [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+              "source": f"print('{word}')"}]  # fmt: skip
+    if heading:
+        cells.insert(0, {"cell_type": "markdown", "metadata": {}, "source": f"# {heading}\n"})
+    nb = {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 2}
+    return base64.b64encode(json.dumps(nb).encode()).decode()
+
+
+@pytest.fixture
+def legacy_repo(gitea: GiteaInspector, code: str) -> Iterator[str]:
+    """A repository of the portal's old layout: branch master, notebooks at the root, no .evn/."""
+    api = f"{gitea.url}/api/v1"
+    repo = {"name": code, "auto_init": True, "default_branch": "master"}
+    r = gitea.session.post(f"{api}/orgs/{gitea.org}/repos", json=repo, timeout=30)
+    assert r.status_code == 201, r.text
+    files = f"{api}/repos/{gitea.org}/{code}/contents"
+
+    def write(path: str, content: str, sha: str | None = None) -> str:
+        change = {"content": content, "message": f"portal: {path}", "branch": "master"}
+        if sha:
+            r = gitea.session.put(f"{files}/{path}", json={**change, "sha": sha}, timeout=30)
+        else:
+            r = gitea.session.post(f"{files}/{path}", json=change, timeout=30)
+        assert r.status_code in (200, 201), r.text
+        return str(r.json()["content"]["sha"])
+
+    blob = write("Old Calibration.ipynb", _legacy_notebook("First title", "alpha"))
+    write("Old Calibration.ipynb", _legacy_notebook("Calibration of EG078B", "omega"), blob)
+    write("notes.ipynb", _legacy_notebook(None, "notes"))
+    write("sub/inner.ipynb", _legacy_notebook("Not at the root", "inner"))
+    yield code
+    gitea.delete_repo(code)
+
+
+def test_a_legacy_repository_is_indexed_as_legacy_entries(
+    stack: dict[str, str], index_url: str, legacy_repo: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code = legacy_repo
+    count = _with_indexer(_config(stack, monkeypatch), index_url, lambda ix: ix.reindex_repo(code))
+    assert count == 2
+    items = {i["folder"]: i for i in _items(index_url, code)}
+    assert set(items) == {"Old Calibration.ipynb", "notes.ipynb"}
+    old = items["Old Calibration.ipynb"]
+    assert (old["owner"], old["name"], old["legacy"]) == (LEGACY_OWNER, "old-calibration", True)
+    assert (old["title"], old["license"], old["version"]) == ("Calibration of EG078B", "", 2)
+    assert old["notebook_path"] == "Old Calibration.ipynb"
+    assert items["notes.ipynb"]["title"] == "notes.ipynb"  # no heading: the file's name
+    first = _read(index_url, lambda i: i.notebook_version(code, "Old Calibration.ipynb", 1))
+    assert first is not None and first[1]["metadata"] == {"title": "First title"}
+    hits = _read(index_url, lambda i: i.search(SearchQuery(q="omega", experiment=code), 10, None))
+    assert [h["folder"] for h in hits.items] == ["Old Calibration.ipynb"]
