@@ -130,6 +130,7 @@ def test_resubmission_is_a_new_version_and_only_the_owner_may(
         ("researcher2", "fringe", 1),
     ]
     assert data["notebooks"][0]["commit"] == third.json()["commit"]
+    assert data["next"] is None and not any(n["legacy"] for n in data["notebooks"])
     assert data["notebooks"][0]["authors"][0]["orcid"] == "https://orcid.org/0000-0002-1825-0097"
 
     url = f"{service.url}/api/v1/experiments/{code}/notebooks/demo/fringe"
@@ -144,7 +145,7 @@ def test_resubmission_is_a_new_version_and_only_the_owner_may(
     assert requests.get(url, params={"version": 9}, timeout=30).status_code == 404
 
     versions = openapi.check(VERSIONS, "get", requests.get(url + "/versions", timeout=30))
-    assert [v["version"] for v in versions["versions"]] == [3, 2, 1]
+    assert [v["version"] for v in versions["versions"]] == [3, 2, 1] and versions["next"] is None
     assert [v["commit"] for v in versions["versions"]] == [
         third.json()["commit"], v2["commit"], first.json()["commit"]
     ]  # fmt: skip
