@@ -1,8 +1,9 @@
 """The public read side, over the archive index: lists, search, versions, one notebook.
 
 Every answer but a notebook's bytes comes from the index (``index/store.py``); the bytes are one
-Gitea call at the version's commit. While the indexer rebuilds the index, reads answer 503 with
-``Retry-After``. ``fanout.py`` keeps the reads that asked Gitea everything, for the benchmark.
+Gitea call at the version's commit. While the index opens, is rebuilt or cannot be reached,
+reads answer 503 with ``Retry-After``. ``fanout.py`` keeps the reads that asked Gitea
+everything, for the benchmark.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ from .gitea import GiteaClient
 from .index.cursor import BadCursor
 from .index.records import LEGACY_OWNER, Page, SearchQuery
 from .index.store import Index
+from .layout import permalink
+from .params import bad_cursor
 
 if TYPE_CHECKING:
     from .indexer import Indexer
-from .layout import permalink
-from .params import bad_cursor
 
 T = TypeVar("T")
 RETRY_AFTER_SECONDS = 10
@@ -33,7 +34,8 @@ __all__ = ["LEGACY_OWNER", "IndexUnavailable", "ListPage", "NotebookEntry", "Rea
 
 
 class IndexUnavailable(ServiceError):
-    """503: the index is being built or rebuilt; ``retry_after`` seconds is a fair wait."""
+    """503: the index is opening, being rebuilt or unreachable; ``retry_after`` seconds is a
+    fair wait (``handlers`` sends it as ``Retry-After``)."""
 
     status = 503
 
