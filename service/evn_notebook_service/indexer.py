@@ -34,6 +34,7 @@ LEASE = "reconcile"
 LEASE_SECONDS = 600.0  # renewed after every repository
 SETTLE_SECONDS = 1.0  # a burst of webhooks for one repository becomes one reindex
 CHECK_SECONDS = 2.0  # how often the loop looks for a deleted index file
+REPOS_AT_ONCE = 3  # repositories a reconcile reads at once (their Gitea calls share one limit)
 
 
 class Indexer:
@@ -174,11 +175,16 @@ class Indexer:
                  if everything or marks.get(e, ("", None))[1] != updated]  # fmt: skip
         # a vanished repository's rows were replaced by nothing, its mark by ("", "")
         gone = sorted(e for e, mark in marks.items() if e not in repos and mark != ("", ""))
-        failed = 0
-        for experiment in stale + gone:
-            failed += not await self._guarded(self.reindex_repo(experiment), "reindex", experiment)
-            if renew:
-                await asyncio.to_thread(self.index.try_lease, LEASE, self.holder, LEASE_SECONDS)
+        gate = asyncio.Semaphore(REPOS_AT_ONCE)
+
+        async def one(experiment: str) -> bool:
+            async with gate:
+                done = await self._guarded(self.reindex_repo(experiment), "reindex", experiment)
+                if renew:
+                    await asyncio.to_thread(self.index.try_lease, LEASE, self.holder, LEASE_SECONDS)
+                return done
+
+        failed = sum(not ok for ok in await asyncio.gather(*(one(e) for e in stale + gone)))
         result = {"repositories": len(repos), "reindexed": len(stale) + len(gone) - failed,
                   "failed": failed}  # fmt: skip
         if stale or gone:
