@@ -11,7 +11,11 @@ import base64
 import hashlib
 import hmac
 import json
+import os
+import re
 import sqlite3
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -25,11 +29,17 @@ from evn_notebook_service.auth import Identity
 from evn_notebook_service.config import ServiceConfig
 from evn_notebook_service.gitea import GiteaClient
 from evn_notebook_service.hooks import signature_ok
-from evn_notebook_service.index import LEGACY_OWNER, Index, SearchQuery
+from evn_notebook_service.index import (
+    LEGACY_OWNER,
+    Index,
+    NotebookRecord,
+    SearchQuery,
+    VersionRecord,
+)
 from evn_notebook_service.indexer import Indexer
 from evn_notebook_service.submission import parse_submission
 from svc_api import GiteaInspector, body, notebook, submit
-from svc_process import ServiceProcess
+from svc_process import STACK_KEYS, ServiceProcess
 
 pytestmark = pytest.mark.stack
 T = TypeVar("T")
@@ -405,3 +415,38 @@ def test_a_legacy_repository_is_indexed_as_legacy_entries(
     assert first is not None and first[1]["metadata"] == {"title": "First title"}
     hits = _read(index_url, lambda i: i.search(SearchQuery(q="omega", experiment=code), 10, None))
     assert [h["folder"] for h in hits.items] == ["Old Calibration.ipynb"]
+
+
+# --- the command line ------------------------------------------------------------------------
+
+
+def test_reindex_command_rebuilds_the_index_and_says_what_it_holds(
+    stack: dict[str, str], index_url: str
+) -> None:
+    stray = NotebookRecord(
+        experiment="T0000GONE", owner="demo", name="stray", folder="demo/stray",
+        notebook_path="demo/stray/stray.ipynb", title="Not in Gitea", description="",
+        authors=[], license="", keywords=[], version=1, commit="0" * 40,
+        updated="2020-01-01T00:00:00Z", owner_sub=None, legacy=False, text="",
+    )  # fmt: skip
+    version = VersionRecord(1, "0" * 40, "2020-01-01T00:00:00Z", "", {"title": "x"}, None)
+    _read(index_url, lambda i: i.put_version(stray, version))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EVN_")}
+    env.update({k: stack[k] for k in STACK_KEYS}, EVN_SERVICE_INDEX_URL=index_url)
+    command = [sys.executable, "-m", "evn_notebook_service", "reindex"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    said = re.fullmatch(
+        r"indexed (\d+) repositories, (\d+) notebooks, (\d+) versions in [\d.]+ s\n", done.stdout
+    )
+    assert said, done.stdout
+    counts = _read(index_url, lambda i: i.counts())
+    assert [int(n) for n in said.groups()] == [
+        counts["repositories"], counts["notebooks"], counts["versions"]
+    ]  # fmt: skip
+    assert counts["notebooks"] > 0
+    assert _items(index_url, "T0000GONE") == []  # rebuilt from Gitea alone
+
+    del env["EVN_GITEA_TOKEN"]
+    refused = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 2 and "EVN_GITEA_TOKEN" in refused.stderr
