@@ -22,6 +22,7 @@ from .contract import RuleError, name_from_title
 from .gitea import GiteaClient
 from .index.records import LEGACY_OWNER, NotebookRecord, VersionRecord, utc_iso
 from .layout import STATE_DIR, NotebookPaths
+from .logs import log
 from .notebooktext import NotebookText, notebook_text
 
 if TYPE_CHECKING:
@@ -176,7 +177,15 @@ class RepoReader:
 
         async def state_at(commit: str) -> dict[str, Any]:
             raw = await self._call(self.gitea.raw(experiment, state_path, commit))
-            return dict(json.loads(raw)) if raw else {}
+            try:
+                state = json.loads(raw) if raw else {}
+            except ValueError:
+                state = None
+            if not isinstance(state, dict):  # indexed with what is known, not the whole repo lost
+                log.warning("unreadable state file", extra={"fields": {
+                    "experiment": experiment, "path": state_path, "commit": commit}})  # fmt: skip
+                return {}
+            return state
 
         async def read(c: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
             state = await state_at(c["sha"])

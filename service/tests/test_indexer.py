@@ -417,6 +417,33 @@ def test_a_legacy_repository_is_indexed_as_legacy_entries(
     assert [h["folder"] for h in hits.items] == ["Old Calibration.ipynb"]
 
 
+def test_an_unreadable_state_file_costs_only_that_notebooks_metadata(
+    stack: dict[str, str],
+    index_url: str,
+    gitea: GiteaInspector,
+    code: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    api = f"{gitea.url}/api/v1"
+    repo = {"name": code, "auto_init": True, "default_branch": "main"}
+    assert gitea.session.post(f"{api}/orgs/{gitea.org}/repos", json=repo, timeout=30).ok
+    try:
+        files = [
+            {"operation": "create", "path": path, "content": base64.b64encode(data).decode()}
+            for path, data in ((".evn/notebooks/demo/broken.json", b"{not json"),
+                               ("demo/broken/broken.ipynb", b"{}"))
+        ]  # fmt: skip
+        change = {"files": files, "message": "by hand", "branch": "main"}
+        r = gitea.session.post(f"{api}/repos/{gitea.org}/{code}/contents", json=change, timeout=30)
+        assert r.status_code == 201, r.text
+        config = _config(stack, monkeypatch)
+        assert _with_indexer(config, index_url, lambda ix: ix.reindex_repo(code)) == 1
+        [item] = _items(index_url, code)
+        assert (item["folder"], item["title"], item["version"]) == ("demo/broken", "broken", 1)
+    finally:
+        gitea.delete_repo(code)
+
+
 # --- the command line ------------------------------------------------------------------------
 
 
