@@ -41,7 +41,7 @@ class ReindexApp(Application):
     name = "evn-notebook-service reindex"
     description = (
         "Rebuild the archive index from Gitea: empty it, then read every repository of the "
-        "organisation. Safe while the service runs (its reads see the index fill up again)."
+        "organisation. A running service keeps serving meanwhile, from an index filling up again."
     )
     version = __version__
     classes = [ServiceConfig]
