@@ -41,7 +41,6 @@ from evn_notebook_service.submission import parse_submission
 from svc_api import GiteaInspector, body, notebook, submit
 from svc_process import STACK_KEYS, ServiceProcess
 
-pytestmark = pytest.mark.stack
 T = TypeVar("T")
 SECRET = "indexer-test-secret"
 HOOK = "/api/v1/hooks/gitea"
@@ -149,6 +148,7 @@ def org_hook(gitea: GiteaInspector) -> Iterator[Callable[[str], None]]:
 # --- write-through ---------------------------------------------------------------------------
 
 
+@pytest.mark.stack
 def test_write_through_makes_a_submission_visible_at_once(
     stack: dict[str, str], service_logs: Path, index_url: str, token: Callable[..., str], code: str
 ) -> None:
@@ -179,6 +179,7 @@ def test_write_through_makes_a_submission_visible_at_once(
 # --- webhooks --------------------------------------------------------------------------------
 
 
+@pytest.mark.stack
 def test_signed_webhook_reindexes_unsigned_or_wrongly_signed_is_401_and_changes_nothing(
     stack: dict[str, str],
     service_logs: Path,
@@ -225,6 +226,7 @@ def test_signed_webhook_reindexes_unsigned_or_wrongly_signed_is_401_and_changes_
     assert r.status_code == 404 and r.json()["message"]
 
 
+@pytest.mark.stack
 def test_gitea_delivers_a_push_and_the_service_reindexes(
     stack: dict[str, str],
     service_logs: Path,
@@ -278,6 +280,7 @@ def test_signature_check() -> None:
 # --- faults ----------------------------------------------------------------------------------
 
 
+@pytest.mark.stack
 def test_reconcile_picks_up_a_commit_no_webhook_announced(
     stack: dict[str, str],
     service_logs: Path,
@@ -296,6 +299,7 @@ def test_reconcile_picks_up_a_commit_no_webhook_announced(
         assert '"reconciled"' in svc.logs()
 
 
+@pytest.mark.stack
 def test_a_deleted_index_is_rebuilt_and_reads_meanwhile_are_503_or_right(
     stack: dict[str, str],
     service_logs: Path,
@@ -326,6 +330,7 @@ def test_a_deleted_index_is_rebuilt_and_reads_meanwhile_are_503_or_right(
     assert "rebuilding it from Gitea" in svc.logs()
 
 
+@pytest.mark.stack
 def test_a_crash_between_the_commit_and_the_index_loses_nothing_after_a_reconcile(
     stack: dict[str, str],
     index_url: str,
@@ -398,6 +403,7 @@ def legacy_repo(gitea: GiteaInspector, code: str) -> Iterator[str]:
     gitea.delete_repo(code)
 
 
+@pytest.mark.stack
 def test_a_legacy_repository_is_indexed_as_legacy_entries(
     stack: dict[str, str], index_url: str, legacy_repo: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -417,6 +423,7 @@ def test_a_legacy_repository_is_indexed_as_legacy_entries(
     assert [h["folder"] for h in hits.items] == ["Old Calibration.ipynb"]
 
 
+@pytest.mark.stack
 def test_an_unreadable_state_file_costs_only_that_notebooks_metadata(
     stack: dict[str, str],
     index_url: str,
@@ -447,6 +454,7 @@ def test_an_unreadable_state_file_costs_only_that_notebooks_metadata(
 # --- the command line ------------------------------------------------------------------------
 
 
+@pytest.mark.stack
 def test_reindex_command_rebuilds_the_index_and_says_what_it_holds(
     stack: dict[str, str], index_url: str
 ) -> None:
