@@ -25,6 +25,7 @@ from evn_notebook_service.index import (
     NotebookRecord,
     SearchQuery,
     VersionRecord,
+    store,
 )
 from evn_notebook_service.index.fulltext import fts5_query
 from sqlalchemy import create_engine, text
@@ -448,6 +449,19 @@ def test_search_orders_and_pages(index: Index) -> None:
         index.search(SearchQuery(sort="updated"), 5, first.next_cursor)
     with pytest.raises(ValueError):
         index.search(SearchQuery(sort="stars"), 5, None)
+
+
+def test_relevance_ranks_the_latest_matches_when_too_many_match(
+    index: Index, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store, "RANK_WINDOW", 3)
+    put(index, nb("oldest", title="fringe fringe fringe"))  # the best match, indexed first
+    for i in range(4):
+        put(index, nb(f"n{i}", body=f"fringe {i}"))
+    hits = walk(lambda n, c: index.search(SearchQuery(q="fringe"), n, c), 2)
+    assert sorted(h["name"] for h in hits) == ["n1", "n2", "n3"]
+    by_title = index.search(SearchQuery(q="fringe", sort="title"), 10, None).items
+    assert len(by_title) == 5  # only relevance is windowed
 
 
 def test_fts5_query_quotes_every_term() -> None:

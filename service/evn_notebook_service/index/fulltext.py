@@ -1,11 +1,11 @@
 """Full text, the one place where SQLite and PostgreSQL differ.
 
-- SQLite: an FTS5 table ``notebooks_fts`` over ``notebooks`` (external content, kept in step by
+- SQLite: an FTS5 table ``notebooks_fts`` over ``notebook_texts`` (external content, kept in step by
   triggers that the migration creates), ``MATCH`` with a query built here from websearch-like
   syntax, ``bm25()`` for relevance (with column weights) and ``snippet()`` for the excerpt.
-- PostgreSQL: a stored generated ``tsvector`` column ``notebooks.search_vector`` (weights A title,
-  B keywords and authors, C description, D text) with a GIN index, ``websearch_to_tsquery('simple',
-  q)``, ``ts_rank`` and ``ts_headline``.
+- PostgreSQL: a stored generated ``tsvector`` column ``notebook_texts.search_vector`` (weights
+  A title, B keywords and authors, C description, D text) with a GIN index,
+  ``websearch_to_tsquery('simple', q)``, ``ts_rank`` and ``ts_headline``.
 
 Both mark the matched words with two control characters that the store turns into ``<mark>`` and
 ``</mark>`` after HTML-escaping everything else (``render_snippet``), so the excerpt is safe HTML
@@ -35,7 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnClause, ColumnElement
 
-from .schema import notebooks
+from .schema import notebook_texts, notebooks
 
 START, STOP = "\x02", "\x03"  # never in stored text: the store removes them (clean_text)
 SNIPPET_WORDS = 24
@@ -117,9 +117,10 @@ def fts5_query(q: str) -> str:
 
 @dataclass
 class Match:
-    source: FromClause  # ``notebooks`` or a join that holds it
+    source: FromClause  # ``notebooks`` joined to what full text searches
     where: ColumnElement[bool]
     rank: ColumnElement[float]  # higher is better
+    key: ColumnElement[int]  # the notebook's id, as the full-text index orders it best
 
 
 class FullText:
@@ -135,13 +136,16 @@ class FullText:
                 source=notebooks.join(fts, fts.c.rowid == notebooks.c.id),
                 where=table.op("MATCH")(fts5_query(q)),
                 rank=-func.bm25(table, *FTS_WEIGHTS, type_=Float),
+                key=fts.c.rowid,
             )
-        vector: ColumnClause[Any] = literal_column("notebooks.search_vector")
+        vector: ColumnClause[Any] = literal_column("notebook_texts.search_vector")
         tsq = func.websearch_to_tsquery("simple", q)
+        texts = notebook_texts.c
         return Match(
-            source=notebooks,
+            source=notebooks.join(notebook_texts, texts.notebook_id == notebooks.c.id),
             where=vector.op("@@")(tsq),
             rank=func.ts_rank(vector, tsq, type_=Float),
+            key=texts.notebook_id,
         )
 
     def snippets(self, conn: Connection, q: str, ids: Iterable[int]) -> dict[int, str]:
@@ -156,11 +160,9 @@ class FullText:
                 table.op("MATCH")(fts5_query(q)), fts.c.rowid.in_(ids)
             )
         else:
+            texts = notebook_texts.c
             doc = func.concat_ws(
-                " — ",
-                notebooks.c.title,
-                notebooks.c.description,
-                func.left(notebooks.c.body, HEADLINE_CHARS),
+                " — ", texts.title, texts.description, func.left(texts.body, HEADLINE_CHARS)
             )
             options = (
                 f"StartSel={START}, StopSel={STOP}, MaxWords=30, MinWords=12, "
@@ -169,5 +171,5 @@ class FullText:
             headline = func.ts_headline(
                 "simple", doc, func.websearch_to_tsquery("simple", q), options, type_=Text
             )
-            stmt = select(notebooks.c.id, headline).where(notebooks.c.id.in_(ids))
+            stmt = select(texts.notebook_id, headline).where(texts.notebook_id.in_(ids))
         return {int(i): render_snippet(s or "") for i, s in conn.execute(stmt)}

@@ -104,11 +104,20 @@ def notebook_row(rec: NotebookRecord) -> dict[str, Any]:
         "updated": utc_iso(rec.updated),
         "owner_sub": rec.owner_sub,
         "legacy": rec.legacy,
-        "authors_text": "\n".join(names),
         "authors_lc": _lines([n.lower() for n in names]),
         "orcids": _lines(orcids),
-        "keywords_text": "\n".join(rec.keywords),
         "keywords_lc": _lines([k.lower() for k in rec.keywords]),
+    }
+
+
+def text_row(notebook_id: int, rec: NotebookRecord) -> dict[str, Any]:
+    """What full text searches, in a table of its own (``notebook_texts``)."""
+    return {
+        "notebook_id": notebook_id,
+        "title": clean_text(rec.title),
+        "description": clean_text(rec.description),
+        "keywords_text": clean_text("\n".join(rec.keywords)),
+        "authors_text": clean_text("\n".join(str(a.get("name", "")) for a in rec.authors)),
         "body": clean_text(rec.text[:MAX_TEXT]),
     }
 

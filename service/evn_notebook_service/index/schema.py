@@ -1,7 +1,7 @@
 """The index's tables (SQLAlchemy Core). JSON is stored as text, dates as ISO 8601 UTC strings.
 
-Column order matters to SQLite: ``body`` (up to 1 MB of notebook text) comes last, so that a scan
-that needs only the short columns never reads the overflow pages that hold it.
+The searchable text lives in ``notebook_texts``, not in ``notebooks``: its rows stay small, so a
+scan for a filter (author, keyword) reads a few megabytes, not the notebooks' text.
 The full-text parts (SQLite's FTS5 table, PostgreSQL's ``tsvector`` column) are not declared here:
 they differ per database and live in ``fulltext.py`` and the migrations.
 """
@@ -43,18 +43,32 @@ notebooks = Table(
     Column("updated", String(32), nullable=False),  # YYYY-MM-DDTHH:MM:SSZ, sorts as text
     Column("owner_sub", String(255), nullable=True),
     Column("legacy", Boolean, nullable=False),
-    # derived, for filters and full text ("\n"-separated; lower case for case-insensitive filters)
-    Column("authors_text", Text, nullable=False),  # names as written (full text)
-    Column("authors_lc", Text, nullable=False),  # "\nname\nname\n", lower case (author filter)
-    Column("orcids", Text, nullable=False),  # "\norcid\norcid\n" (orcid filter)
-    Column("keywords_text", Text, nullable=False),  # keywords as written (full text)
-    Column("keywords_lc", Text, nullable=False),  # "\nkw\nkw\n", lower case (keyword filter)
-    Column("body", Text, nullable=False),  # the searchable notebook text; keep last
+    # derived, for the filters: "\nA\nB\n", lower case where the filter ignores case
+    Column("authors_lc", Text, nullable=False),  # author filter (a substring of one name)
+    Column("orcids", Text, nullable=False),  # orcid filter
+    Column("keywords_lc", Text, nullable=False),  # keyword filter (one whole keyword)
     UniqueConstraint("experiment", "folder", name="uq_notebooks_experiment_folder"),
     Index("ix_notebooks_experiment_owner_name", "experiment", "owner", "name", "id"),
     Index("ix_notebooks_owner_sub_updated", "owner_sub", "updated", "id"),
     Index("ix_notebooks_updated", "updated", "id"),
     Index("ix_notebooks_title", "title", "id"),
+)
+
+# one row per notebook: what full text searches (FTS5 / tsvector are built over these columns)
+notebook_texts = Table(
+    "notebook_texts",
+    metadata,
+    Column(
+        "notebook_id",
+        Integer,
+        ForeignKey("notebooks.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("title", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("keywords_text", Text, nullable=False),  # keywords, one a line
+    Column("authors_text", Text, nullable=False),  # author names, one a line
+    Column("body", Text, nullable=False),  # the notebook's searchable text (notebooktext.py)
 )
 
 versions = Table(

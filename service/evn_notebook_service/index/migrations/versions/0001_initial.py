@@ -1,4 +1,4 @@
-"""The index's first tables: notebooks, versions, repos, leases, and the full-text parts.
+"""The index's first tables: notebooks, notebook_texts, versions, repos, leases, full text.
 
 Revision ID: 0001_initial
 Revises:
@@ -15,41 +15,46 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
-# SQLite: an external-content FTS5 table over notebooks, kept in step by triggers
+# SQLite: an external-content FTS5 table over notebook_texts, kept in step by triggers
 SQLITE_FTS = [
     """CREATE VIRTUAL TABLE notebooks_fts USING fts5(
         title, description, keywords_text, authors_text, body,
-        content='notebooks', content_rowid='id', tokenize='unicode61 remove_diacritics 2')""",
-    """CREATE TRIGGER notebooks_fts_insert AFTER INSERT ON notebooks BEGIN
+        content='notebook_texts', content_rowid='notebook_id',
+        tokenize='unicode61 remove_diacritics 2')""",
+    """CREATE TRIGGER notebooks_fts_insert AFTER INSERT ON notebook_texts BEGIN
         INSERT INTO notebooks_fts(rowid, title, description, keywords_text, authors_text, body)
-        VALUES (new.id, new.title, new.description, new.keywords_text, new.authors_text, new.body);
+        VALUES (new.notebook_id, new.title, new.description, new.keywords_text,
+                new.authors_text, new.body);
     END""",
-    """CREATE TRIGGER notebooks_fts_delete AFTER DELETE ON notebooks BEGIN
+    """CREATE TRIGGER notebooks_fts_delete AFTER DELETE ON notebook_texts BEGIN
         INSERT INTO notebooks_fts(notebooks_fts, rowid, title, description, keywords_text,
                                   authors_text, body)
-        VALUES ('delete', old.id, old.title, old.description, old.keywords_text,
+        VALUES ('delete', old.notebook_id, old.title, old.description, old.keywords_text,
                 old.authors_text, old.body);
     END""",
-    """CREATE TRIGGER notebooks_fts_update AFTER UPDATE ON notebooks BEGIN
+    """CREATE TRIGGER notebooks_fts_update AFTER UPDATE ON notebook_texts BEGIN
         INSERT INTO notebooks_fts(notebooks_fts, rowid, title, description, keywords_text,
                                   authors_text, body)
-        VALUES ('delete', old.id, old.title, old.description, old.keywords_text,
+        VALUES ('delete', old.notebook_id, old.title, old.description, old.keywords_text,
                 old.authors_text, old.body);
         INSERT INTO notebooks_fts(rowid, title, description, keywords_text, authors_text, body)
-        VALUES (new.id, new.title, new.description, new.keywords_text, new.authors_text, new.body);
+        VALUES (new.notebook_id, new.title, new.description, new.keywords_text,
+                new.authors_text, new.body);
     END""",
 ]
 
 # PostgreSQL: a stored generated tsvector (weights: A title, B keywords + authors, C description,
 # D notebook text) and a GIN index on it
 POSTGRES_FTS = [
-    """ALTER TABLE notebooks ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (
-        setweight(to_tsvector('simple', coalesce(title, '')), 'A') ||
-        setweight(to_tsvector('simple', coalesce(keywords_text, '') || ' ' ||
-                                        coalesce(authors_text, '')), 'B') ||
-        setweight(to_tsvector('simple', coalesce(description, '')), 'C') ||
-        setweight(to_tsvector('simple', coalesce(body, '')), 'D')) STORED""",
-    "CREATE INDEX ix_notebooks_search_vector ON notebooks USING gin (search_vector)",
+    """ALTER TABLE notebook_texts ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (
+        setweight(to_tsvector('simple', title), 'A') ||
+        setweight(to_tsvector('simple', keywords_text || ' ' || authors_text), 'B') ||
+        setweight(to_tsvector('simple', description), 'C') ||
+        setweight(to_tsvector('simple', body), 'D')) STORED""",
+    "CREATE INDEX ix_notebook_texts_search_vector ON notebook_texts USING gin (search_vector)",
+    # text and tsvector out of the rows (TOAST) even when short: the heap stays a few MB, so a
+    # bitmap scan of the GIN index's matches reads little, and only ranked rows are unpacked
+    "ALTER TABLE notebook_texts SET (toast_tuple_target = 128)",
 ]
 
 
@@ -72,12 +77,9 @@ def upgrade() -> None:
         sa.Column("updated", sa.String(32), nullable=False),
         sa.Column("owner_sub", sa.String(255), nullable=True),
         sa.Column("legacy", sa.Boolean, nullable=False),
-        sa.Column("authors_text", sa.Text, nullable=False),
         sa.Column("authors_lc", sa.Text, nullable=False),
         sa.Column("orcids", sa.Text, nullable=False),
-        sa.Column("keywords_text", sa.Text, nullable=False),
         sa.Column("keywords_lc", sa.Text, nullable=False),
-        sa.Column("body", sa.Text, nullable=False),
         sa.UniqueConstraint("experiment", "folder", name="uq_notebooks_experiment_folder"),
     )
     op.create_index(
@@ -86,6 +88,20 @@ def upgrade() -> None:
     op.create_index("ix_notebooks_owner_sub_updated", "notebooks", ["owner_sub", "updated", "id"])
     op.create_index("ix_notebooks_updated", "notebooks", ["updated", "id"])
     op.create_index("ix_notebooks_title", "notebooks", ["title", "id"])
+    op.create_table(
+        "notebook_texts",
+        sa.Column(
+            "notebook_id",
+            sa.Integer,
+            sa.ForeignKey("notebooks.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("title", sa.Text, nullable=False),
+        sa.Column("description", sa.Text, nullable=False),
+        sa.Column("keywords_text", sa.Text, nullable=False),
+        sa.Column("authors_text", sa.Text, nullable=False),
+        sa.Column("body", sa.Text, nullable=False),
+    )
     op.create_table(
         "versions",
         sa.Column(
@@ -121,5 +137,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         op.execute("DROP TABLE IF EXISTS notebooks_fts")
-    for table in ("leases", "repos", "versions", "notebooks"):
+    for table in ("leases", "repos", "versions", "notebook_texts", "notebooks"):
         op.drop_table(table)
