@@ -135,8 +135,8 @@ async def test_strip_policy_is_what_gets_archived(
 async def test_browse_and_open_copies_never_overwrite(
     jp_fetch, stack, experiment, write_notebook, jp_root_dir
 ):
-    # the second researcher: "my submissions" scans the archive for the user's notebooks, and
-    # the demo user may own hundreds after benchmarks
+    # the second researcher: the demo user may own hundreds of notebooks after benchmarks; the
+    # first page of "my submissions" holds the newest, so this one
     await browser_login(jp_fetch, stack, stack["EVN_SECOND_USER"], stack["EVN_SECOND_PASSWORD"])
     write_notebook()
     answer = body_of(await post(jp_fetch, "submit", body=request(experiment)))
