@@ -50,6 +50,7 @@ notebooks = Table(
     UniqueConstraint("experiment", "folder", name="uq_notebooks_experiment_folder"),
     Index("ix_notebooks_experiment_owner_name", "experiment", "owner", "name", "id"),
     Index("ix_notebooks_owner_sub_updated", "owner_sub", "updated", "id"),
+    # on SQLite these two also hold the filter columns (see migrations/versions/0001_initial.py)
     Index("ix_notebooks_updated", "updated", "id"),
     Index("ix_notebooks_title", "title", "id"),
 )

@@ -86,8 +86,14 @@ def upgrade() -> None:
         "ix_notebooks_experiment_owner_name", "notebooks", ["experiment", "owner", "name", "id"]
     )
     op.create_index("ix_notebooks_owner_sub_updated", "notebooks", ["owner_sub", "updated", "id"])
-    op.create_index("ix_notebooks_updated", "notebooks", ["updated", "id"])
-    op.create_index("ix_notebooks_title", "notebooks", ["title", "id"])
+    # SQLite walks these in order for a search without words and checks the filters row by row:
+    # with the filter columns in the index a rare author costs 12 ms over 50,000 notebooks, not
+    # 120 (a table lookup per row). PostgreSQL plans with statistics, and its index entries are
+    # limited to 2.7 kB, which 100 author names can exceed.
+    covering = ["experiment", "license", "authors_lc", "orcids", "keywords_lc"]
+    extra = covering if op.get_bind().dialect.name == "sqlite" else []
+    op.create_index("ix_notebooks_updated", "notebooks", ["updated", "id", *extra])
+    op.create_index("ix_notebooks_title", "notebooks", ["title", "id", *extra])
     op.create_table(
         "notebook_texts",
         sa.Column(
