@@ -32,7 +32,7 @@ T = TypeVar("T")
 FANOUT = 8  # Gitea calls in flight for one reader
 BODIES = 2  # notebooks (up to 50 MB each) being fetched or parsed at once
 UNSETTLED_SECONDS = 30  # an updated_at this recent may not count a commit of the same second
-TEXT_CACHE_CHARS = 64_000_000
+TEXT_CACHE_CHARS = 16_000_000  # enough for the notebooks of the repositories touched lately
 Entry = tuple[NotebookRecord, list[VersionRecord]]
 Read = Callable[[dict[str, Any]], Awaitable[tuple[dict[str, Any], dict[str, Any] | None]]]
 
