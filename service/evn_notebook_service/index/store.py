@@ -272,15 +272,18 @@ class Index:
         full = searchable(query.q)
         sort = "updated" if query.sort == "relevance" and not full else query.sort
         where = self._filters(query)
+        filtered = bool(where)
         source: Any = notebooks
         rank: ColumnElement[Any] = literal(0.0)
         with self._read() as conn:
             if full:
+                self._fulltext.prepare(conn)
                 match = self._fulltext.match(query.q)
                 source, rank = match.source, match.rank
                 where.append(match.where)
                 if sort == "relevance":
-                    where += self._window(conn, match.source, match.key, where)
+                    window_source = match.source if filtered else match.texts
+                    where += self._window(conn, window_source, match.key, where)
             stmt = select(*ITEM_COLUMNS, rank.label("rank")).select_from(source).where(*where)
             rows, key = self._search_rows(conn, stmt, sort, rank, limit, cursor)
             page = _page(rows, limit, key)
