@@ -188,10 +188,8 @@ test('the commit is in Gitea, authored by the researcher, with the unsaved chang
   expect(sources.join('\n')).toContain(MARKER);
 });
 
-// FIXME: the notebook service's GET /api/v1/me/submissions walks every repository of the
-// organisation in Gitea and answers 504 after 60 s once a few dozen experiments exist
-// (measured here with 46 repositories), so the list never arrives. Re-enable when it is fixed.
-test.fixme('my submissions list the archived notebook', async ({ page }) => {
+// My submissions is read from the service's index (one page, no Gitea call).
+test('my submissions list the archived notebook', async ({ page }) => {
   await openPanel(page);
   const section = page.locator(`${PANEL} .jp-evn-submit-section-submissions`);
   if (!(await section.isVisible())) {
