@@ -14,6 +14,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -164,6 +165,25 @@ def test_migrate_twice_is_harmless(index: Index) -> None:
     put(index, nb("a"))
     index.migrate()
     assert index.counts() == {"notebooks": 1, "versions": 1, "repositories": 0}
+
+
+def test_replicas_migrate_and_write_at_the_same_time(url: str) -> None:
+    replicas = [Index(url) for _ in range(3)]
+    try:
+        with ThreadPoolExecutor(3) as pool:
+            list(pool.map(lambda idx: idx.migrate(), replicas))
+
+            def write(i: int) -> None:
+                for n in range(10):
+                    rec = nb(f"r{i}-{n}", experiment=f"EK00{n % 3}")
+                    replicas[i].put_version(rec, ver(rec))
+                    replicas[i].try_lease("reconcile", f"r{i}", 60)
+
+            list(pool.map(write, range(3)))
+        assert replicas[0].counts() == {"notebooks": 30, "versions": 30, "repositories": 0}
+    finally:
+        for idx in replicas:
+            idx.dispose()
 
 
 def test_a_deleted_sqlite_file_is_missing_and_can_be_rebuilt(tmp_path: Path) -> None:

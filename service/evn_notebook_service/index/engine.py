@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 
 BUSY_TIMEOUT_MS = 15_000
 RANDOM_PAGE_COST = 1.1
+MIGRATION_LOCK = 0x45564E49  # "EVNI": the advisory lock replicas take to migrate one at a time
 WRITE = "evn_write"  # execution option of a connection that writes
 
 
@@ -63,6 +64,12 @@ def make_engine(url: str) -> Engine:
     event.listen(engine, "connect", _sqlite_connect)
     event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def serialize_migrations(conn: Connection) -> None:
+    """Replicas starting together migrate one after the other (SQLite: BEGIN IMMEDIATE does)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
 
 
 def forget_stale_wal(path: Path) -> None:

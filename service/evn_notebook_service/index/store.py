@@ -21,7 +21,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from . import cursor as cursors
 from .cursor import BadCursor
-from .engine import WRITE, forget_stale_wal, make_engine, sqlite_path
+from .engine import WRITE, forget_stale_wal, make_engine, serialize_migrations, sqlite_path
 from .fulltext import FullText, plain_snippet, searchable
 from .records import (
     LEGACY_OWNER,
@@ -98,6 +98,7 @@ class Index:
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
         with self._write() as conn:
+            serialize_migrations(conn)
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
 
