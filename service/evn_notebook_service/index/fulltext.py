@@ -39,7 +39,7 @@ from .schema import notebook_texts, notebooks
 
 START, STOP = "\x02", "\x03"  # never in stored text: the store removes them (clean_text)
 SNIPPET_WORDS = 24
-HEADLINE_CHARS = 100_000  # ts_headline reads this much of a notebook's text at most
+HEADLINE_CHARS = 30_000  # what ts_headline reads of a notebook's text (7 ms per 100 kB)
 
 _WORD = re.compile(r"\w+")
 _TOKEN = re.compile(r'-?"[^"]*"?|\S+')
