@@ -376,7 +376,16 @@ def test_limits_outside_1_to_100_are_refused(index: Index) -> None:
 
 
 def seed_search(index: Index) -> None:
-    put(index, nb("title", title="Fringe fitting of EG078B", body="plotms", updated="2026-01-03"))
+    put(
+        index,
+        nb(
+            "title",
+            title="Fringe fitting of EG078B",
+            body="plotms",
+            updated="2026-01-03",
+            authors=[{"name": "Alice Smith", "orcid": "0000-0002-1694-233X"}],
+        ),
+    )
     put(
         index,
         nb("body", title="Imaging", body="later we do fringe fitting here", updated="2026-02-01"),
@@ -430,6 +439,7 @@ def test_search_filters(index: Index) -> None:
     assert names(author="smith jones") == []  # a substring of one name, not across names
     assert names(orcid="0000-0001-5109-3700") == ["html"]
     assert names(orcid="0000-0001") == []
+    assert names(orcid="0000-0002-1694-233x") == names(orcid="0000-0002-1694-233X") == ["title"]
     assert names(keyword="polarisation") == ["html"]
     assert names(keyword="polar") == []
     assert names(license="CC0-1.0") == ["html"]

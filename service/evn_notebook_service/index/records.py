@@ -87,7 +87,7 @@ def _lines(values: list[str]) -> str:
 
 def notebook_row(rec: NotebookRecord) -> dict[str, Any]:
     names = [str(a.get("name", "")) for a in rec.authors]
-    orcids = [str(a["orcid"]) for a in rec.authors if a.get("orcid")]
+    orcids = [str(a["orcid"]).upper() for a in rec.authors if a.get("orcid")]  # its X
     return {
         "experiment": rec.experiment.upper(),
         "owner": rec.owner,

@@ -337,7 +337,7 @@ class Index:
         if query.author:
             where.append(nb.authors_lc.contains(query.author.lower(), autoescape=True))
         if query.orcid:
-            where.append(nb.orcids.contains(f"\n{query.orcid}\n", autoescape=True))
+            where.append(nb.orcids.contains(f"\n{query.orcid.upper()}\n", autoescape=True))
         if query.keyword:
             where.append(nb.keywords_lc.contains(f"\n{query.keyword.lower()}\n", autoescape=True))
         if query.license:
