@@ -6,6 +6,7 @@ import getpass
 import json
 import os
 import secrets
+import shlex
 import shutil
 import subprocess
 import tarfile
@@ -119,6 +120,37 @@ def _gitea(*args: str) -> str:
     return out.stdout
 
 
+def _notebook_markup() -> str:
+    """app.ini lines that make Gitea show ``.ipynb`` files as notebooks (nbconvert's HTML).
+
+    The renderer runs in the project's .venv (nbconvert comes with JupyterLab). In iframe mode
+    Gitea shows nbconvert's HTML unsanitised inside a sandboxed iframe without same-origin, so a
+    notebook's markup or scripts cannot act on Gitea's pages. A stored notebook is at most
+    ``max_notebook_bytes`` long; Gitea shows no file of ``MAX_DISPLAY_FILE_SIZE`` bytes or more.
+    """
+    from contract.rules import limit  # the one source of the notebook size limit
+
+    from . import service  # service imports this module: import it when used
+
+    py = service.python()
+    probe = subprocess.run([str(py), "-c", "import nbconvert"], capture_output=True)
+    enabled = probe.returncode == 0
+    if not enabled:
+        procs.say(f"{py} has no nbconvert: Gitea shows notebooks as JSON (run the bootstrap)")
+    command = f"{shlex.quote(str(py))} -m nbconvert --stdin --stdout --to html --template basic"
+    return f"""
+[ui]
+MAX_DISPLAY_FILE_SIZE = {limit("max_notebook_bytes") + 1}
+
+[markup.jupyter]
+ENABLED = {str(enabled).lower()}
+FILE_EXTENSIONS = .ipynb
+RENDER_COMMAND = "{command}"
+IS_INPUT_FILE = false
+RENDER_CONTENT_MODE = iframe
+"""
+
+
 def _write_ini(state: dict) -> None:
     secrets_ = state.setdefault("gitea_secrets", {})
     for key in ("SECRET_KEY", "INTERNAL_TOKEN", "JWT_SECRET"):
@@ -178,7 +210,7 @@ ENABLED = false
 [webhook]
 ; the notebook service listens on 127.0.0.1: its index follows pushes through an org webhook
 ALLOWED_HOST_LIST = loopback
-"""
+{_notebook_markup()}"""
     HOME.mkdir(parents=True, exist_ok=True)
     INI.write_text(ini)
     paths.save_state(state)
