@@ -225,6 +225,39 @@ class ArchiveActions:
         client, params = self.client, listing.search_params(query)
         return listing.without_next_url(await client.search(params))
 
+    # --- compare two versions ----------------------------------------------------------------
+
+    async def diff(
+        self, experiment: str, owner: str, name: str, base: str = "", remote: str = ""
+    ) -> dict[str, Any]:
+        """nbdime's diff of two archived versions, in the shape of nbdime's own ``/api/diff``
+        (``{"base": notebook, "diff": [entry…]}``) plus the two version numbers. Without
+        ``remote`` the latest version; without ``base`` the one before ``remote``."""
+        client = self.client  # not configured: 503 before anything else
+        where = (rules.experiment(experiment), rules.owner(owner), rules.notebook_name(name))
+        remote_version, base_version = _version("remote", remote), _version("base", base)
+        newer: dict[str, Any] | None = None
+        if remote_version is None:
+            newer = await client.notebook(*where)
+            remote_version = int(newer["version"])
+        if base_version is None:
+            base_version = remote_version - 1
+            if base_version < 1:
+                raise BadRequest(f"{where[2]} has one version only: there is nothing to compare.")
+        if newer is None:
+            older, newer = await asyncio.gather(
+                client.notebook(*where, base_version), client.notebook(*where, remote_version)
+            )
+        else:
+            older = await client.notebook(*where, base_version)
+        base_nb, diff = await anyio.to_thread.run_sync(_diff, older["notebook"], newer["notebook"])
+        return {
+            "base": base_nb,
+            "diff": diff,
+            "base_version": base_version,
+            "remote_version": remote_version,
+        }
+
     # --- open a copy -----------------------------------------------------------------------
 
     async def open_copy(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -270,3 +303,19 @@ def _body(experiment: str, notebook: bytes, head: dict[str, Any]) -> tuple[bytes
     body = b'{"notebook":' + notebook + b"," + rest[1:]
     digest = hashlib.sha256(experiment.encode() + b"\0" + body).hexdigest()
     return body, "auto-" + digest[:48]
+
+
+def _version(which: str, value: str) -> int | None:
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise BadRequest(f"{which} must be a version number (1, 2, …).")
+    return int(value)
+
+
+def _diff(older: Any, newer: Any) -> tuple[Any, list[Any]]:
+    """Both notebooks read and validated, and nbdime's diff of them (blocking: in a thread)."""
+    from nbdime import diff_notebooks  # on first use: the server starts without it
+
+    base = prep.parse_notebook(json.dumps(older))
+    return base, diff_notebooks(base, prep.parse_notebook(json.dumps(newer)))

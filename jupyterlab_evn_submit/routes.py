@@ -249,6 +249,17 @@ class OpenCopyHandler(EvnHandler):
         self.finish(await self.call(lambda: self.actions.open_copy(body)))
 
 
+class DiffHandler(EvnHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        args = [
+            self.get_argument(name, "")
+            for name in ("experiment", "owner", "name", "base", "remote")
+        ]
+        self.finish(await self.call(lambda: self.actions.diff(*args)))
+
+
 SEGMENT = r"([^/]+)"
 
 #: (path under evn-submit/, handler): docs/architecture.md lists the same routes
@@ -266,6 +277,7 @@ ROUTES: list[tuple[str, type[JupyterHandler]]] = [
     (f"experiments/{SEGMENT}/notebooks", ExperimentNotebooksHandler),
     (f"experiments/{SEGMENT}/notebooks/{SEGMENT}/{SEGMENT}/versions", VersionsHandler),
     ("open-copy", OpenCopyHandler),
+    ("diff", DiffHandler),
 ]
 
 

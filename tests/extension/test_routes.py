@@ -29,6 +29,7 @@ DOCUMENTED = {
     ("experiments/{code}/notebooks", "GET"),
     ("experiments/{code}/notebooks/{owner}/{name}/versions", "GET"),
     ("open-copy", "POST"),
+    ("diff", "GET"),
 }
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 
