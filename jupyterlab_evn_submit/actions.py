@@ -236,20 +236,20 @@ class ArchiveActions:
         client = self.client  # not configured: 503 before anything else
         where = (rules.experiment(experiment), rules.owner(owner), rules.notebook_name(name))
         remote_version, base_version = _version("remote", remote), _version("base", base)
-        newer: dict[str, Any] | None = None
+        latest: dict[str, Any] | None = None
         if remote_version is None:
-            newer = await client.notebook(*where)
-            remote_version = int(newer["version"])
+            latest = await client.notebook(*where)
+            remote_version = int(latest["version"])
         if base_version is None:
             base_version = remote_version - 1
             if base_version < 1:
                 raise BadRequest(f"{where[2]} has one version only: there is nothing to compare.")
-        if newer is None:
+        if latest is None:
             older, newer = await asyncio.gather(
                 client.notebook(*where, base_version), client.notebook(*where, remote_version)
             )
         else:
-            older = await client.notebook(*where, base_version)
+            older, newer = await client.notebook(*where, base_version), latest
         base_nb, diff = await anyio.to_thread.run_sync(_diff, older["notebook"], newer["notebook"])
         return {
             "base": base_nb,
