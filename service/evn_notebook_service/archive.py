@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from .auth import Identity
+from .citation import citation_file
 from .commitbody import FileChange, build_body, git_blob_sha
 from .config import ServiceConfig
 from .errors import Forbidden, GiteaResponseError, NotFound, ServiceError, UpstreamUnavailable
@@ -246,7 +247,7 @@ class Archive:
         """The idempotency record and the contents-API body of the one commit of ``write``."""
         version = (int(state["version"]) + 1) if state else 1
         now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
-        contents = _folder_files(write, version, now)
+        contents = _folder_files(write, version, now, self.config)
         record = _record(write, version, now)
         changes = [FileChange("create", write.idem_path, dump_json(record))]
         changes += _folder_changes(write, contents, (state or {}).get("files", {}))
@@ -268,8 +269,10 @@ class Archive:
         return record, body
 
 
-def _folder_files(write: Write, version: int, now: str) -> dict[str, bytes]:
-    """The notebook's folder as this version stores it: notebook, RO-Crate, provenance."""
+def _folder_files(write: Write, version: int, now: str, config: ServiceConfig) -> dict[str, bytes]:
+    """The notebook's folder as this version stores it: notebook, RO-Crate, CITATION.cff,
+    provenance. A file the state's ``files`` lacks (CITATION.cff of a notebook archived before
+    it existed) is created, the others updated (``_folder_changes``)."""
     paths, sub = write.paths, write.sub
     crate = build_crate(
         experiment=write.experiment,
@@ -283,6 +286,8 @@ def _folder_files(write: Write, version: int, now: str) -> dict[str, bytes]:
         provenance_file=PROVENANCE if sub.provenance is not None else None,
     )
     contents = {paths.notebook: sub.notebook, paths.crate: dump_json(crate)}
+    path, cff = citation_file(config, write.experiment, paths, sub.metadata, version, now)
+    contents[path] = cff
     if sub.provenance is not None:
         contents[paths.provenance] = sub.provenance
     return contents
