@@ -104,6 +104,26 @@ export class EvnApi {
     return this.post('open-copy', body);
   }
 
+  /**
+   * nbdime's diff of two archived versions, as nbdime's own `/api/diff`
+   * answers it; without `remote` the latest, without `base` the one before.
+   */
+  diff(
+    experiment: string,
+    owner: string,
+    name: string,
+    versions: { base?: number; remote?: number } = {}
+  ): Promise<{
+    base: import('@jupyterlab/nbformat').INotebookContent;
+    diff: import('nbdime/lib/diff/diffentries').IDiffEntry[];
+    base_version: number;
+    remote_version: number;
+  }> {
+    return this.request(
+      `diff${queryString({ experiment, owner, name, ...versions })}`
+    );
+  }
+
   private post<T>(endPoint: string, body: unknown): Promise<T> {
     return this.request<T>(endPoint, {
       method: 'POST',
