@@ -132,7 +132,7 @@ def _notebook_markup() -> str:
 
     from . import service  # service imports this module: import it when used
 
-    py = service.python()
+    py = service.python().absolute()  # Gitea runs it from its own folder; keep .venv's symlink
     probe = subprocess.run([str(py), "-c", "import nbconvert"], capture_output=True)
     enabled = probe.returncode == 0
     if not enabled:
