@@ -12,6 +12,8 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { EvnApi } from './api';
 import { CommandIDs, addCommands, openCopyArgs } from './commands';
 import { DEFAULTS, EvnArchiveModel } from './model';
+import { INotebookLike } from './prefill';
+import { rememberAuthor } from './remember';
 import { requestAPI } from './request';
 import { IDefaults, IEvnArchiveModel } from './tokens';
 import { ArchivePanel } from './widgets/ArchivePanel';
@@ -52,6 +54,18 @@ const plugin: JupyterFrontEndPlugin<IEvnArchiveModel> = {
     const model = new EvnArchiveModel({
       api: new EvnApi(requestAPI),
       translator,
+      readNotebook: async path => {
+        // The open notebook as it is now, else the file as saved.
+        const widget = docManager.findWidget(path);
+        if (widget) {
+          await widget.context.ready;
+          return widget.context.model.toJSON() as INotebookLike;
+        }
+        const file = await app.serviceManager.contents.get(path, {
+          content: true
+        });
+        return file.content as INotebookLike;
+      },
       saveNotebook: async path => {
         // Never submit a stale notebook: save the open one first.
         const widget = docManager.findWidget(path);
@@ -135,6 +149,16 @@ const plugin: JupyterFrontEndPlugin<IEvnArchiveModel> = {
           };
           apply();
           settings.changed.connect(apply);
+          // The next form starts with the ORCID iD and affiliation used now.
+          model.submitted.connect(() => {
+            rememberAuthor(settings, model.form, model.status?.user).catch(
+              reason =>
+                console.error(
+                  'jupyterlab-evn-submit: remembering the author failed.',
+                  reason
+                )
+            );
+          });
         })
         .catch(reason => {
           console.error(

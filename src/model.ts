@@ -7,6 +7,7 @@ import { UUID } from '@lumino/coreutils';
 import { ISignal, Signal } from '@lumino/signaling';
 import { EvnApi } from './api';
 import { messageOf, PagedList } from './paging';
+import { INotebookLike, prefillFor } from './prefill';
 import { ResponseError } from './request';
 import { asciiUpper, DEFAULT_LICENSE } from './rules';
 import {
@@ -14,6 +15,7 @@ import {
   IEvnArchiveModel,
   IMoreState,
   INotebookSummary,
+  IPrefill,
   IPreview,
   IStatus,
   ISubmissionForm,
@@ -37,6 +39,11 @@ export namespace EvnArchiveModel {
     api: EvnApi;
     /** Save the notebook at `path` if it is open (never submit it stale). */
     saveNotebook: (path: string) => Promise<void>;
+    /**
+     * The notebook at `path` (metadata and cells), for the guesses of the
+     * experiment code and the title (src/prefill.ts); none when absent.
+     */
+    readNotebook?: (path: string) => Promise<INotebookLike | null>;
     /** `window.open`; tests pass a fake. */
     openWindow?: (url: string, name: string, features: string) => Window | null;
     /** Where the callback page's message arrives (`window`). */
@@ -69,6 +76,7 @@ export class EvnArchiveModel implements IEvnArchiveModel {
   constructor(options: EvnArchiveModel.IOptions) {
     this._api = options.api;
     this._saveNotebook = options.saveNotebook;
+    this._readNotebook = options.readNotebook ?? (async () => null);
     this._openWindow =
       options.openWindow ??
       ((url, name, features) => window.open(url, name, features));
@@ -231,6 +239,9 @@ export class EvnArchiveModel implements IEvnArchiveModel {
     }
     this._emit();
     this._schedulePreview();
+    if (path) {
+      void this._prefill(path);
+    }
   }
 
   setForm(form: ISubmissionForm): void {
@@ -415,6 +426,35 @@ export class EvnArchiveModel implements IEvnArchiveModel {
     };
   }
 
+  /**
+   * Fill the experiment code and the title guessed from the notebook into
+   * fields that are blank or still hold the previous notebook's guess.
+   */
+  private async _prefill(path: string): Promise<void> {
+    let notebook: INotebookLike | null = null;
+    try {
+      notebook = await this._readNotebook(path);
+    } catch (error) {
+      notebook = null; // the file name still gives a guess
+    }
+    if (path !== this._notebookPath) {
+      return;
+    }
+    const guess = prefillFor(path, notebook);
+    const old = this._prefilled;
+    const form = { ...this._form };
+    const fields: Array<keyof IPrefill> = ['experiment', 'title'];
+    for (const field of fields) {
+      const value = (form[field] ?? '').trim();
+      if (guess[field] && (!value || value === old[field])) {
+        form[field] = guess[field];
+      }
+    }
+    this._prefilled = guess;
+    this._form = form;
+    this._emit();
+  }
+
   private _emptyForm(): ISubmissionForm {
     return {
       experiment: '',
@@ -571,6 +611,8 @@ export class EvnArchiveModel implements IEvnArchiveModel {
 
   private _api: EvnApi;
   private _saveNotebook: (path: string) => Promise<void>;
+  private _readNotebook: (path: string) => Promise<INotebookLike | null>;
+  private _prefilled: IPrefill = { experiment: '', title: '' };
   private _openWindow: (
     url: string,
     name: string,

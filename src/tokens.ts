@@ -164,6 +164,15 @@ export interface IVersion {
 }
 
 /**
+ * What the submit form can guess from the notebook itself (src/prefill.ts):
+ * the experiment code and the title.
+ */
+export interface IPrefill {
+  experiment: string;
+  title: string;
+}
+
+/**
  * The researcher's defaults, from the settings (schema/plugin.json).
  */
 export interface IDefaults {
