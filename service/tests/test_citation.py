@@ -3,9 +3,11 @@ into every version's folder (and created for notebooks archived before the file 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -13,7 +15,11 @@ import pytest
 import yaml
 from evn_notebook_service.citation import build_citation, split_name, to_yaml
 from evn_notebook_service.commitbody import git_blob_sha
+from evn_notebook_service.config import ServiceConfig
 from evn_notebook_service.contract import licences
+from evn_notebook_service.gitea import GiteaClient
+from evn_notebook_service.index import Index
+from evn_notebook_service.indexer import Indexer
 from svc_api import GiteaInspector, body, metadata, submit
 from svc_process import ServiceProcess
 
@@ -214,9 +220,33 @@ def make_it_as_before(gitea: GiteaInspector, code: str, folder: str, state_path:
     assert r.status_code == 201, r.text
 
 
+def reindexed(stack: dict[str, str], mp: pytest.MonkeyPatch, path: Path, code: str) -> Any:
+    """``code``'s notebooks as the reader that rebuilds the index from Gitea finds them."""
+    for key in ("EVN_ISSUER_URL", "EVN_GITEA_URL", "EVN_GITEA_ORG", "EVN_GITEA_TOKEN"):
+        mp.setenv(key, stack[key])
+    config = ServiceConfig()
+
+    async def run() -> Any:
+        index = Index(f"sqlite:///{path}")
+        try:
+            await asyncio.to_thread(index.migrate)
+            await Indexer(config, GiteaClient(config), index).reindex_repo(code)
+            return index.experiment_page(code, 100, None).items
+        finally:
+            index.dispose()
+
+    return [(i["folder"], i["version"], i["title"]) for i in asyncio.run(run())]
+
+
 @pytest.mark.stack
 def test_every_version_writes_the_folder_s_citation(
-    service: ServiceProcess, token: Callable[..., str], gitea: GiteaInspector, code: str
+    service: ServiceProcess,
+    token: Callable[..., str],
+    gitea: GiteaInspector,
+    code: str,
+    stack: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     path, state_path = "demo/cite/CITATION.cff", ".evn/notebooks/demo/cite.json"
     first = submit(service.url, code, token(), body(name="cite"))
@@ -237,6 +267,9 @@ def test_every_version_writes_the_folder_s_citation(
     assert second.status_code == 201, second.text
     _, doc = gitea_cff(gitea, code, path)
     assert (doc["version"], doc["title"]) == ("2", "Second")
+    # the reader of the index takes the folder's new file for nothing (no notebook, no version)
+    index = tmp_path / "index.sqlite"
+    assert reindexed(stack, monkeypatch, index, code) == [("demo/cite", 2, "Second")]
 
     # a notebook archived before CITATION.cff existed: its next version creates the file
     make_it_as_before(gitea, code, "demo/cite", state_path)
