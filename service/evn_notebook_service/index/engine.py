@@ -10,11 +10,14 @@ with SQLITE_BUSY whatever the timeout). PostgreSQL: psycopg 3, connections check
 from __future__ import annotations
 
 import os
+import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import QueuePool
 
 BUSY_TIMEOUT_MS = 15_000
 RANDOM_PAGE_COST = 1.1
@@ -54,13 +57,33 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE) else "BEGIN")
 
 
-def make_engine(url: str) -> Engine:
+def _sqlite_opener(path: Path, may_create: Callable[[], bool]) -> Callable[[], Any]:
+    """Connections that open the index file but never create it, except while migrating: a file
+    deleted while serving then makes reads fail (503) until the rebuild, instead of a new empty
+    file that looks like an empty archive and is never rebuilt."""
+
+    def connect() -> sqlite3.Connection:
+        mode = "rwc" if may_create() else "rw"
+        return sqlite3.connect(f"{path.as_uri()}?mode={mode}", uri=True, check_same_thread=False)
+
+    return connect
+
+
+def make_engine(url: str, may_create: Callable[[], bool] = lambda: True) -> Engine:
+    """``may_create``: whether a new SQLite connection may create a missing file (migrations)."""
     if make_url(url).get_backend_name() != "sqlite":
         engine = create_engine(url, pool_pre_ping=True)
         event.listen(engine, "connect", _postgres_connect)
         return engine
-    # a missing directory is a configuration error: SQLite fails to open the file, we do not guess
-    engine = create_engine(url, connect_args={"check_same_thread": False})
+    path = sqlite_path(url)
+    if path is None:  # in memory
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+    else:
+        # a missing directory is a configuration error: SQLite fails to open the file
+        # the URL names no file, so say the pool a file wants (else: one connection per thread)
+        engine = create_engine(
+            "sqlite://", creator=_sqlite_opener(path, may_create), poolclass=QueuePool
+        )
     event.listen(engine, "connect", _sqlite_connect)
     event.listen(engine, "begin", _sqlite_begin)
     return engine

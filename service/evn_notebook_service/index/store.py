@@ -86,7 +86,8 @@ class Index:
     def __init__(self, url: str) -> None:
         self.url = url
         self._file = sqlite_path(url)
-        self._engine = make_engine(url)
+        self._migrating = False
+        self._engine = make_engine(url, lambda: self._migrating)
         self._fulltext = FullText(self._engine.dialect.name)
 
     # ---- life cycle
@@ -97,10 +98,14 @@ class Index:
             forget_stale_wal(self._file)
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
-        with self._write() as conn:
-            serialize_migrations(conn)
-            config.attributes["connection"] = conn
-            command.upgrade(config, "head")
+        self._migrating = True
+        try:
+            with self._write() as conn:
+                serialize_migrations(conn)
+                config.attributes["connection"] = conn
+                command.upgrade(config, "head")
+        finally:
+            self._migrating = False
 
     def dispose(self) -> None:
         """Close every pooled connection (the engine opens new ones when used again)."""
