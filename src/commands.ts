@@ -23,6 +23,11 @@ export namespace CommandIDs {
   export const logout = 'evn-submit:logout';
   export const browse = 'evn-submit:browse';
   export const openCopy = 'evn-submit:open-copy';
+  /**
+   * Compare two versions (`{experiment, owner, name, base, remote}`); added
+   * by the compare plugin, so it may be missing: ask `hasCommand` first.
+   */
+  export const compare = 'evn-submit:compare';
 }
 
 export interface ICommandOptions {
@@ -163,6 +168,7 @@ function addArchiveCommands(
 
   app.commands.addCommand(CommandIDs.browse, {
     label: trans.__('Browse the EVN Archive'),
+    caption: trans.__('Search the archive, or list one experiment'),
     icon: evnArchiveIcon,
     execute: args => {
       showSection(app, panel, 'archive');

@@ -3,7 +3,7 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette } from '@jupyterlab/apputils';
+import { Clipboard, ICommandPalette } from '@jupyterlab/apputils';
 import { IDocumentManager } from '@jupyterlab/docmanager';
 import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
 import { INotebookTracker } from '@jupyterlab/notebook';
@@ -84,7 +84,15 @@ const plugin: JupyterFrontEndPlugin<IEvnArchiveModel> = {
         void app.commands.execute(
           CommandIDs.openCopy,
           openCopyArgs(item, version)
-        )
+        ),
+      canCompare: () => app.commands.hasCommand(CommandIDs.compare),
+      onCompare: (item, base, remote) =>
+        void app.commands.execute(CommandIDs.compare, {
+          ...openCopyArgs(item),
+          base,
+          remote
+        }),
+      onCopy: text => Clipboard.copyToSystem(text)
     });
     app.shell.add(panel, 'left', { rank: 850 });
     restorer?.add(panel, 'evn-submit-panel');

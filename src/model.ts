@@ -9,14 +9,17 @@ import { EvnApi } from './api';
 import { messageOf, PagedList } from './paging';
 import { INotebookLike, prefillFor } from './prefill';
 import { ResponseError } from './request';
-import { asciiUpper, DEFAULT_LICENSE } from './rules';
+import { asciiUpper, DEFAULT_LICENSE, experimentCode } from './rules';
 import {
+  IArchiveSearch,
   IDefaults,
   IEvnArchiveModel,
   IMoreState,
   INotebookSummary,
   IPrefill,
   IPreview,
+  ISearchHit,
+  ISearchParams,
   IStatus,
   ISubmissionForm,
   ISubmitRequest,
@@ -130,11 +133,11 @@ export class EvnArchiveModel implements IEvnArchiveModel {
   get submissionsMore(): IMoreState {
     return this._submissions.more;
   }
-  get archive(): IEvnArchiveModel['archive'] {
+  get archive(): IArchiveSearch {
     const list = this._archive;
     return {
-      experiment: this._experiment,
-      notebooks: list.items,
+      query: this._query,
+      hits: list.items,
       error: list.error,
       more: list.more
     };
@@ -360,27 +363,27 @@ export class EvnArchiveModel implements IEvnArchiveModel {
     return this._submissions.loadMore();
   }
 
-  browse(experiment: string): Promise<void> {
-    const code = asciiUpper(experiment.trim());
-    this._experiment = code;
-    if (!code) {
-      this._archive.clear();
-      return Promise.resolve();
-    }
+  search(query: ISearchParams): Promise<void> {
+    const params = searchParams(query);
+    this._query = params;
     return this._archive.load(
       async cursor => {
-        const answer = await this._api.notebooks(code, { cursor });
+        if (params.experiment) {
+          experimentCode(params.experiment); // say what is wrong before asking
+        }
+        const answer = await this._api.search({ ...params, cursor });
         return { items: answer.notebooks, next: answer.next_cursor };
       },
-      error =>
-        error instanceof ResponseError && error.status === 404
-          ? { items: [], error: '' } // nothing archived for it yet
-          : { items: null, error: messageOf(error) }
+      error => ({ items: null, error: messageOf(error) })
     );
   }
 
-  browseMore(): Promise<void> {
+  searchMore(): Promise<void> {
     return this._archive.loadMore();
+  }
+
+  browse(experiment: string): Promise<void> {
+    return this.search({ experiment });
   }
 
   async versions(item: INotebookSummary): Promise<IVersion[]> {
@@ -640,11 +643,38 @@ export class EvnArchiveModel implements IEvnArchiveModel {
   private _submit: SubmitState = { kind: 'idle' };
   private _retry: { fingerprint: string; key: string } | null = null;
   private _submissions = new PagedList<INotebookSummary>(() => this._emit());
-  private _experiment = '';
-  private _archive = new PagedList<INotebookSummary>(() => this._emit());
+  private _query: ISearchParams | null = null;
+  private _archive = new PagedList<ISearchHit>(() => this._emit());
   private _isDisposed = false;
   private _changed = new Signal<IEvnArchiveModel, void>(this);
   private _submitted = new Signal<IEvnArchiveModel, ISubmitResult>(this);
+}
+
+/**
+ * A search as it is sent: values trimmed, empty ones left out, the
+ * experiment code upper-cased (ASCII only), no page.
+ */
+export function searchParams(query: ISearchParams): ISearchParams {
+  const params: ISearchParams = {};
+  const names: Array<keyof ISearchParams> = [
+    'q',
+    'experiment',
+    'author',
+    'orcid',
+    'keyword',
+    'license',
+    'since',
+    'until',
+    'sort'
+  ];
+  for (const name of names) {
+    const value = String(query[name] ?? '').trim();
+    if (value) {
+      (params as Record<string, string>)[name] =
+        name === 'experiment' ? asciiUpper(value) : value;
+    }
+  }
+  return params;
 }
 
 export { messageOf };

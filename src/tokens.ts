@@ -163,6 +163,17 @@ export interface IVersion {
   permalink: string;
 }
 
+/** The Archive section's search. */
+export interface IArchiveSearch {
+  /** The search last sent (empty values left out); `null` before the first. */
+  query: ISearchParams | null;
+  /** The hits so far; `null` while the first page loads or after it failed. */
+  hits: ISearchHit[] | null;
+  /** Why the first or a further page failed, else ''. */
+  error: string;
+  more: IMoreState;
+}
+
 /**
  * What the submit form can guess from the notebook itself (src/prefill.ts):
  * the experiment code and the title.
@@ -215,12 +226,8 @@ export interface IEvnArchiveModel {
   /** Why the first or a further page of the submissions failed, else ''. */
   readonly submissionsError: string;
   readonly submissionsMore: IMoreState;
-  readonly archive: {
-    experiment: string;
-    notebooks: INotebookSummary[] | null;
-    error: string;
-    more: IMoreState;
-  };
+  /** The Archive section's search: what was asked, and its hits so far. */
+  readonly archive: IArchiveSearch;
   /** Emitted on any change of the state above. */
   readonly changed: ISignal<IEvnArchiveModel, void>;
   /** Emitted when a submission succeeded. */
@@ -244,10 +251,12 @@ export interface IEvnArchiveModel {
   loadSubmissions(): Promise<void>;
   /** Add the next page of the submissions. */
   loadMoreSubmissions(): Promise<void>;
-  /** The first page of an experiment's notebooks. */
+  /** The first page of the archive's search for `query` (again). */
+  search(query: ISearchParams): Promise<void>;
+  /** Add the next page of the search. */
+  searchMore(): Promise<void>;
+  /** Search the notebooks of one experiment (nothing else asked). */
   browse(experiment: string): Promise<void>;
-  /** Add the next page of the experiment's notebooks. */
-  browseMore(): Promise<void>;
   versions(item: INotebookSummary): Promise<IVersion[]>;
   openCopy(item: INotebookSummary, version?: number): Promise<string>;
 }

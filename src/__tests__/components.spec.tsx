@@ -2,7 +2,6 @@ import { nullTranslator } from '@jupyterlab/translation';
 import * as React from 'react';
 import { act } from 'react';
 import { createRoot, Root } from 'react-dom/client';
-import { Archive } from '../components/Archive';
 import { LoginStatus } from '../components/LoginStatus';
 import { Submissions } from '../components/Submissions';
 import { SubmitForm, ISubmitFormProps } from '../components/SubmitForm';
@@ -49,6 +48,15 @@ function click(element: HTMLElement): void {
 
 const noop = () => undefined;
 const ALL_SHOWN = { cursor: null, loading: false };
+/** The actions of a hit, doing nothing. */
+const ACTIONS = {
+  trans,
+  onOpenCopy: noop,
+  loadVersions: async () => [],
+  canCompare: () => false,
+  onCompare: noop,
+  onCopy: noop
+};
 
 describe('LoginStatus', () => {
   const props = {
@@ -329,7 +337,7 @@ describe('Submissions', () => {
         error=""
         more={ALL_SHOWN}
         loggedIn
-        trans={trans}
+        {...ACTIONS}
         onRefresh={noop}
         onMore={noop}
       />
@@ -347,7 +355,7 @@ describe('Submissions', () => {
       submissions: [SUMMARY],
       error: '',
       loggedIn: true,
-      trans,
+      ...ACTIONS,
       onRefresh: noop,
       onMore
     };
@@ -373,7 +381,7 @@ describe('Submissions', () => {
         error="The EVN notebook archive cannot be reached."
         more={{ cursor: 'c2', loading: false }}
         loggedIn
-        trans={trans}
+        {...ACTIONS}
         onRefresh={noop}
         onMore={noop}
       />
@@ -385,126 +393,6 @@ describe('Submissions', () => {
       'The EVN notebook archive cannot be reached.'
     );
     expect(button('More')).toBeTruthy(); // try again
-  });
-});
-
-describe('Archive', () => {
-  it('browses an experiment and opens a copy of a chosen version', async () => {
-    const onBrowse = jest.fn();
-    const onOpenCopy = jest.fn();
-    const loadVersions = jest.fn(async () => [
-      {
-        version: 2,
-        commit: 'def456',
-        date: '2026-11-25',
-        message: '',
-        permalink: ''
-      },
-      {
-        version: 1,
-        commit: 'abc123',
-        date: '2026-11-24',
-        message: '',
-        permalink: ''
-      }
-    ]);
-    const props = {
-      error: '',
-      more: ALL_SHOWN,
-      trans,
-      onBrowse,
-      onMore: noop,
-      onOpenCopy,
-      loadVersions
-    };
-    render(<Archive {...props} experiment="" notebooks={null} />);
-    const input = container.querySelector('input')!;
-    const setter = Object.getOwnPropertyDescriptor(
-      HTMLInputElement.prototype,
-      'value'
-    )!.set!;
-    act(() => {
-      setter.call(input, 'eg078b');
-      input.dispatchEvent(new Event('input', { bubbles: true }));
-    });
-    click(button('Browse'));
-    expect(onBrowse).toHaveBeenCalledWith('eg078b');
-
-    render(<Archive {...props} experiment="EG078B" notebooks={[SUMMARY]} />);
-    expect(container.textContent).toContain('Calibration of EG078B');
-    expect(container.textContent).toContain('Demo Researcher');
-    expect(container.textContent).toContain('by demo · version 2');
-    click(button('Open a copy'));
-    expect(onOpenCopy).toHaveBeenLastCalledWith(SUMMARY, undefined);
-
-    click(button('Versions'));
-    await act(flush);
-    const select = container.querySelector('select')!;
-    act(() => {
-      select.value = '1';
-      select.dispatchEvent(new Event('change', { bubbles: true }));
-    });
-    click(button('Open a copy'));
-    expect(onOpenCopy).toHaveBeenLastCalledWith(SUMMARY, 1);
-  });
-
-  it('says when an experiment has no notebooks', () => {
-    render(
-      <Archive
-        experiment="XX001"
-        notebooks={[]}
-        error=""
-        more={ALL_SHOWN}
-        trans={trans}
-        onBrowse={noop}
-        onMore={noop}
-        onOpenCopy={noop}
-        loadVersions={async () => []}
-      />
-    );
-    expect(container.textContent).toContain(
-      'No notebooks are archived for XX001 yet.'
-    );
-    expect(container.querySelector('.jp-evn-submit-more')).toBeNull();
-  });
-
-  it('loads the next page with More', () => {
-    const onMore = jest.fn();
-    render(
-      <Archive
-        experiment="EG078B"
-        notebooks={[SUMMARY]}
-        error=""
-        more={{ cursor: 'c2', loading: false }}
-        trans={trans}
-        onBrowse={noop}
-        onMore={onMore}
-        onOpenCopy={noop}
-        loadVersions={async () => []}
-      />
-    );
-    click(button('More'));
-    expect(onMore).toHaveBeenCalledTimes(1);
-  });
-
-  it('shows a notebook of the earlier portal as such', () => {
-    render(
-      <Archive
-        experiment="EG078B"
-        notebooks={[{ ...SUMMARY, owner: '_legacy', legacy: true }]}
-        error=""
-        more={ALL_SHOWN}
-        trans={trans}
-        onBrowse={noop}
-        onMore={noop}
-        onOpenCopy={noop}
-        loadVersions={async () => []}
-      />
-    );
-    expect(container.textContent).toContain(
-      'from the earlier portal · version 2'
-    );
-    expect(container.textContent).not.toContain('_legacy');
   });
 });
 

@@ -355,32 +355,6 @@ describe('EvnArchiveModel', () => {
     expect(model.preview?.stripped_outputs).toBe(3);
   });
 
-  it('lists an unknown experiment as empty and other failures as errors', async () => {
-    const { server, model } = setup();
-    server.answer(
-      'GET experiments/XX001/notebooks',
-      new ResponseError(404, 'No such experiment')
-    );
-    await model.browse('xx001');
-    expect(model.archive).toEqual({
-      experiment: 'XX001',
-      notebooks: [],
-      error: '',
-      more: { cursor: null, loading: false }
-    });
-    server.answer(
-      'GET experiments/EG078B/notebooks',
-      new ResponseError(503, 'Service down')
-    );
-    await model.browse('EG078B');
-    expect(model.archive.error).toBe('Service down');
-    server.answers['GET experiments/EG078B/notebooks'] = [
-      { experiment: 'EG078B', notebooks: [SUMMARY] }
-    ];
-    await model.browse('EG078B');
-    expect(model.archive.notebooks).toEqual([SUMMARY]);
-  });
-
   it('opens a copy of a chosen version', async () => {
     const { server, model } = setup();
     server.answer('POST open-copy', {

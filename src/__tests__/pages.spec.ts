@@ -129,47 +129,93 @@ describe('My submissions, a page at a time', () => {
   });
 });
 
-describe('An experiment, a page at a time', () => {
-  it('adds the next page of the same experiment', async () => {
-    const { server, model } = setup();
-    server.answer(
-      'GET experiments/EG078B/notebooks',
-      { experiment: 'EG078B', notebooks: [notebook(1)], next_cursor: 'n2' },
-      { experiment: 'EG078B', notebooks: [notebook(2)], next_cursor: null }
-    );
-    await model.browse('eg078b');
-    expect(model.archive.more).toEqual({ cursor: 'n2', loading: false });
-    await model.browseMore();
-    expect(model.archive.notebooks).toEqual([notebook(1), notebook(2)]);
-    expect(model.archive.more.cursor).toBeNull();
-    const calls = server.callsTo('GET experiments/EG078B/notebooks');
-    expect(query(calls[1].endPoint)).toEqual({ cursor: 'n2' });
+describe('The archive search, a page at a time', () => {
+  const hit = (i: number, experiment = 'EG078B') => ({
+    ...notebook(i, experiment),
+    snippet: `<mark>fringe</mark> ${i}`
   });
 
-  it('drops a late page of the experiment browsed before', async () => {
+  it('sends the filters given, then adds the next page with its cursor', async () => {
+    const { server, model } = setup();
+    server.answer(
+      'GET search',
+      { notebooks: [hit(1)], next_cursor: 's2' },
+      { notebooks: [hit(2)], next_cursor: null }
+    );
+    expect(model.archive.query).toBeNull();
+    await model.search({
+      q: ' fringe ',
+      experiment: 'eg078b',
+      author: '',
+      keyword: 'vlbi',
+      license: ''
+    });
+    expect(model.archive.query).toEqual({
+      q: 'fringe',
+      experiment: 'EG078B',
+      keyword: 'vlbi'
+    });
+    expect(model.archive.more).toEqual({ cursor: 's2', loading: false });
+    await model.searchMore();
+    expect(model.archive.hits).toEqual([hit(1), hit(2)]);
+    expect(model.archive.more.cursor).toBeNull();
+    const calls = server.callsTo('GET search').map(c => query(c.endPoint));
+    expect(calls).toEqual([
+      { q: 'fringe', experiment: 'EG078B', keyword: 'vlbi' },
+      { q: 'fringe', experiment: 'EG078B', keyword: 'vlbi', cursor: 's2' }
+    ]);
+  });
+
+  it('finds nothing, or says why it failed', async () => {
+    const { server, model } = setup();
+    server.answer(
+      'GET search',
+      { notebooks: [], next_cursor: null },
+      new ResponseError(503, 'The EVN notebook archive cannot be reached.')
+    );
+    await model.search({ q: 'nothing' });
+    expect(model.archive.hits).toEqual([]);
+    expect(model.archive.error).toBe('');
+    await model.search({ q: 'fringe' });
+    expect(model.archive.hits).toBeNull();
+    expect(model.archive.error).toBe(
+      'The EVN notebook archive cannot be reached.'
+    );
+  });
+
+  it('says what is wrong with an experiment code before asking', async () => {
+    const { server, model } = setup();
+    await model.search({ experiment: 'not a code' });
+    expect(model.archive.error).toContain('is not an EVN experiment code');
+    expect(server.callsTo('GET search')).toHaveLength(0);
+  });
+
+  it('browses an experiment as a search of it alone', async () => {
+    const { server, model } = setup();
+    server.answer('GET search', { notebooks: [hit(1)], next_cursor: null });
+    await model.browse('eg078b');
+    expect(model.archive.query).toEqual({ experiment: 'EG078B' });
+    expect(query(server.callsTo('GET search')[0].endPoint)).toEqual({
+      experiment: 'EG078B'
+    });
+  });
+
+  it('drops a late page of the search before', async () => {
     const { server, model } = setup();
     const late = deferred<unknown>();
     server.answer(
-      'GET experiments/EG078B/notebooks',
-      { experiment: 'EG078B', notebooks: [notebook(1)], next_cursor: 'n2' },
-      late.promise
+      'GET search',
+      { notebooks: [hit(1)], next_cursor: 's2' },
+      late.promise,
+      { notebooks: [hit(9, 'EK050A')], next_cursor: null }
     );
-    server.answer('GET experiments/EK050A/notebooks', {
-      experiment: 'EK050A',
-      notebooks: [notebook(9, 'EK050A')],
-      next_cursor: null
-    });
-    await model.browse('EG078B');
-    const more = model.browseMore();
-    await model.browse('EK050A');
-    late.resolve({
-      experiment: 'EG078B',
-      notebooks: [notebook(2)],
-      next_cursor: null
-    });
+    await model.search({ experiment: 'EG078B' });
+    const more = model.searchMore();
+    await model.search({ experiment: 'EK050A' });
+    late.resolve({ notebooks: [hit(2)], next_cursor: null });
     await more;
-    expect(model.archive.experiment).toBe('EK050A');
-    expect(model.archive.notebooks).toEqual([notebook(9, 'EK050A')]);
+    expect(model.archive.query).toEqual({ experiment: 'EK050A' });
+    expect(model.archive.hits).toEqual([hit(9, 'EK050A')]);
     expect(model.archive.more).toEqual({ cursor: null, loading: false });
   });
 });

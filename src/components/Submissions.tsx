@@ -1,22 +1,21 @@
-import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 import { IMoreState, INotebookSummary } from '../tokens';
+import { HitList, IHitActions } from './Hits';
 import { More } from './More';
 
-export interface ISubmissionsProps {
+export interface ISubmissionsProps extends IHitActions {
   /** The submissions shown so far; `null` while the first page loads. */
   submissions: INotebookSummary[] | null;
   error: string;
   more: IMoreState;
   loggedIn: boolean;
-  trans: TranslationBundle;
   onRefresh: () => void;
   onMore: () => void;
 }
 
 /**
- * The researcher's own archived notebooks, with links and versions, a page
- * at a time ("More" adds the next).
+ * The researcher's own archived notebooks, shown as the search shows its
+ * hits, a page at a time ("More" adds the next).
  */
 export function Submissions(props: ISubmissionsProps): JSX.Element {
   const { submissions, trans } = props;
@@ -29,28 +28,7 @@ export function Submissions(props: ISubmissionsProps): JSX.Element {
   } else if (submissions !== null && !shown && !props.error) {
     body = <p>{trans.__('You have not submitted any notebook yet.')}</p>;
   } else if (shown) {
-    body = (
-      <ul className="jp-evn-submit-list">
-        {submissions.map(item => (
-          <li
-            key={item.folder + item.experiment}
-            className="jp-evn-submit-item"
-          >
-            <a href={item.permalink} target="_blank" rel="noopener noreferrer">
-              {item.title || item.name}
-            </a>
-            <div className="jp-evn-submit-meta">
-              {trans.__(
-                '%1 · version %2 · %3',
-                item.experiment,
-                item.version,
-                item.updated ? item.updated.slice(0, 10) : ''
-              )}
-            </div>
-          </li>
-        ))}
-      </ul>
-    );
+    body = <HitList {...props} items={submissions} />;
   }
   return (
     <div className="jp-evn-submit-submissions">

@@ -3,9 +3,10 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { SidePanel, UseSignal } from '@jupyterlab/ui-components';
 import { AccordionPanel, Widget } from '@lumino/widgets';
 import * as React from 'react';
-import { Archive } from '../components/Archive';
+import { IHitActions } from '../components/Hits';
 import { LoginStatus } from '../components/LoginStatus';
 import { Submissions } from '../components/Submissions';
+import { Search } from '../components/Search';
 import { SubmitForm } from '../components/SubmitForm';
 import { evnArchiveIcon } from '../icons';
 import { IEvnArchiveModel, INotebookSummary } from '../tokens';
@@ -20,12 +21,17 @@ export namespace ArchivePanel {
     onSubmit: () => void;
     onLogin: () => void;
     onOpenCopy: (item: INotebookSummary, version?: number) => void;
+    /** Whether the compare command is installed (asked at each render). */
+    canCompare: () => boolean;
+    onCompare: (item: INotebookSummary, base: number, remote: number) => void;
+    /** Put text on the clipboard. */
+    onCopy: (text: string) => void;
   }
 }
 
 /**
  * The left sidebar "EVN archive": account, submit form, the researcher's
- * submissions and the archive, each a collapsible section.
+ * submissions and the archive's search, each a collapsible section.
  */
 export class ArchivePanel extends SidePanel {
   constructor(options: ArchivePanel.IOptions) {
@@ -48,6 +54,14 @@ export class ArchivePanel extends SidePanel {
       return widget;
     };
     const loggedIn = () => !!model.status?.logged_in;
+    const actions: IHitActions = {
+      trans,
+      onOpenCopy: options.onOpenCopy,
+      loadVersions: item => model.versions(item),
+      canCompare: options.canCompare,
+      onCompare: options.onCompare,
+      onCopy: options.onCopy
+    };
 
     const heading = new Widget();
     heading.addClass('jp-evn-submit-title');
@@ -100,7 +114,7 @@ export class ArchivePanel extends SidePanel {
             error={model.submissionsError}
             more={model.submissionsMore}
             loggedIn={loggedIn()}
-            trans={trans}
+            {...actions}
             onRefresh={() => void model.loadSubmissions()}
             onMore={() => void model.loadMoreSubmissions()}
           />
@@ -112,16 +126,11 @@ export class ArchivePanel extends SidePanel {
     this.addWidget(
       view(
         () => (
-          <Archive
-            experiment={model.archive.experiment}
-            notebooks={model.archive.notebooks}
-            error={model.archive.error}
-            more={model.archive.more}
-            trans={trans}
-            onBrowse={code => void model.browse(code)}
-            onMore={() => void model.browseMore()}
-            onOpenCopy={options.onOpenCopy}
-            loadVersions={item => model.versions(item)}
+          <Search
+            search={model.archive}
+            {...actions}
+            onSearch={query => void model.search(query)}
+            onMore={() => void model.searchMore()}
           />
         ),
         trans.__('Archive'),
