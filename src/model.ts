@@ -16,6 +16,7 @@ import {
   IEvnArchiveModel,
   IMoreState,
   INotebookSummary,
+  IPageAnswer,
   IPrefill,
   IPreview,
   ISearchHit,
@@ -386,13 +387,13 @@ export class EvnArchiveModel implements IEvnArchiveModel {
     return this.search({ experiment });
   }
 
-  async versions(item: INotebookSummary): Promise<IVersion[]> {
-    const answer = await this._api.versions(
-      item.experiment,
-      item.owner,
-      item.name
-    );
-    return answer.versions;
+  versions(
+    item: INotebookSummary,
+    cursor: string | null = null
+  ): Promise<IPageAnswer & { versions: IVersion[] }> {
+    return this._api.versions(item.experiment, item.owner, item.name, {
+      cursor
+    });
   }
 
   async openCopy(item: INotebookSummary, version?: number): Promise<string> {

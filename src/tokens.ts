@@ -257,7 +257,11 @@ export interface IEvnArchiveModel {
   searchMore(): Promise<void>;
   /** Search the notebooks of one experiment (nothing else asked). */
   browse(experiment: string): Promise<void>;
-  versions(item: INotebookSummary): Promise<IVersion[]>;
+  /** A page of the notebook's versions, newest first (`cursor`: where it starts). */
+  versions(
+    item: INotebookSummary,
+    cursor?: string | null
+  ): Promise<IPageAnswer & { versions: IVersion[] }>;
   openCopy(item: INotebookSummary, version?: number): Promise<string>;
 }
 

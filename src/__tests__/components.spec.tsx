@@ -52,7 +52,7 @@ const ALL_SHOWN = { cursor: null, loading: false };
 const ACTIONS = {
   trans,
   onOpenCopy: noop,
-  loadVersions: async () => [],
+  loadVersions: async () => ({ versions: [], next_cursor: null }),
   canCompare: () => false,
   onCompare: noop,
   onCopy: noop

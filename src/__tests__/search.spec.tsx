@@ -110,7 +110,7 @@ function props(overrides: Partial<ISearchProps> = {}): ISearchProps {
     onSearch: noop,
     onMore: noop,
     onOpenCopy: noop,
-    loadVersions: async () => VERSIONS,
+    loadVersions: async () => ({ versions: VERSIONS, next_cursor: null }),
     canCompare: () => true,
     onCompare: noop,
     onCopy: noop,
@@ -293,16 +293,38 @@ describe('Search', () => {
     expect(onCompare).toHaveBeenCalledWith(HIT, 1, 2);
   });
 
+  it('adds the next page of versions with More', async () => {
+    const loadVersions = jest.fn(
+      async (_item: unknown, cursor: string | null) =>
+        cursor === null
+          ? { versions: [VERSIONS[0]], next_cursor: 'v2' }
+          : { versions: [VERSIONS[1]], next_cursor: null }
+    );
+    render(<Search {...props({ loadVersions })} />);
+    click(button('Versions'));
+    await act(flush);
+    expect(container.textContent).not.toContain('Open version 1');
+    const versions = container.querySelector('.jp-evn-submit-versions')!;
+    click(button('More', versions));
+    await act(flush);
+    expect(loadVersions.mock.calls.map(c => c[1])).toEqual([null, 'v2']);
+    expect(container.textContent).toContain('Open version 2');
+    expect(container.textContent).toContain('Open version 1');
+    expect(versions.querySelector('.jp-evn-submit-more')).toBeNull();
+  });
+
   it('offers no comparison without the compare command', async () => {
     render(<Search {...props({ canCompare: () => false })} />);
     click(button('Versions'));
     await act(flush);
     expect(container.textContent).toContain('Open version 1');
-    expect(container.querySelector('.jp-evn-submit-compare')).toBeNull();
+    expect(
+      container.querySelector('.jp-evn-submit-version-compare')
+    ).toBeNull();
   });
 
   it('says why the versions could not be listed', async () => {
-    const loadVersions = async (): Promise<IVersion[]> => {
+    const loadVersions = async () => {
       throw new Error('Service down');
     };
     render(<Search {...props({ loadVersions })} />);

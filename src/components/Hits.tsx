@@ -1,6 +1,6 @@
 import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
-import { INotebookSummary, ISearchHit, IVersion } from '../tokens';
+import { INotebookSummary, IPageAnswer, ISearchHit, IVersion } from '../tokens';
 import { Cite } from './Cite';
 import { Snippet } from './Snippet';
 import { Versions } from './Versions';
@@ -9,7 +9,11 @@ import { Versions } from './Versions';
 export interface IHitActions {
   trans: TranslationBundle;
   onOpenCopy: (item: INotebookSummary, version?: number) => void;
-  loadVersions: (item: INotebookSummary) => Promise<IVersion[]>;
+  /** A page of the notebook's versions (`cursor`: where it starts). */
+  loadVersions: (
+    item: INotebookSummary,
+    cursor: string | null
+  ) => Promise<IPageAnswer & { versions: IVersion[] }>;
   /** Whether two versions can be compared (the compare command exists). */
   canCompare: () => boolean;
   onCompare: (item: INotebookSummary, base: number, remote: number) => void;

@@ -1,46 +1,86 @@
 import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
-import { INotebookSummary, IVersion } from '../tokens';
+import { IMoreState, INotebookSummary, IVersion } from '../tokens';
+import type { IHitActions } from './Hits';
+import { More } from './More';
 
 export interface IVersionsProps {
   item: INotebookSummary;
   trans: TranslationBundle;
-  loadVersions: (item: INotebookSummary) => Promise<IVersion[]>;
+  loadVersions: IHitActions['loadVersions'];
   onOpenCopy: (item: INotebookSummary, version?: number) => void;
   /** Compare two versions; absent when no compare command is installed. */
   onCompare?: (item: INotebookSummary, base: number, remote: number) => void;
 }
 
+interface IVersionList {
+  /** The versions so far; `null` while the first page loads. */
+  versions: IVersion[] | null;
+  more: IMoreState;
+  error: string;
+}
+
+/** A notebook's versions, a page at a time. */
+function useVersions(props: IVersionsProps): [IVersionList, () => void] {
+  const { item, loadVersions } = props;
+  const [list, setList] = React.useState<IVersionList>({
+    versions: null,
+    more: { cursor: null, loading: false },
+    error: ''
+  });
+  const live = React.useRef(true);
+  React.useEffect(() => {
+    live.current = true;
+    return () => {
+      live.current = false;
+    };
+  }, []);
+  const load = (shown: IVersion[], cursor: string | null) => {
+    loadVersions(item, cursor).then(
+      answer =>
+        live.current &&
+        setList({
+          versions: [...shown, ...answer.versions],
+          more: { cursor: answer.next_cursor, loading: false },
+          error: ''
+        }),
+      reason =>
+        live.current &&
+        setList({
+          versions: cursor === null ? null : shown,
+          more: { cursor, loading: false },
+          error: reason instanceof Error ? reason.message : String(reason)
+        })
+    );
+  };
+  React.useEffect(
+    () => load([], null),
+    [item.experiment, item.owner, item.name]
+  );
+  const loadMore = () => {
+    if (list.more.cursor === null || list.more.loading) {
+      return;
+    }
+    setList({ ...list, more: { ...list.more, loading: true }, error: '' });
+    load(list.versions ?? [], list.more.cursor);
+  };
+  return [list, loadMore];
+}
+
 /**
  * A notebook's versions, each with its permalink and "Open this version",
- * and (with two or more) a choice of two versions to compare.
+ * a page at a time, and (with two or more) a choice of two to compare.
  */
 export function Versions(props: IVersionsProps): JSX.Element {
   const { item, trans } = props;
-  const [versions, setVersions] = React.useState<IVersion[] | null>(null);
-  const [error, setError] = React.useState('');
-  React.useEffect(() => {
-    let live = true;
-    props.loadVersions(item).then(
-      found => live && setVersions(found),
-      reason =>
-        live &&
-        setError(reason instanceof Error ? reason.message : String(reason))
-    );
-    return () => {
-      live = false;
-    };
-  }, [item.experiment, item.owner, item.name]);
-
-  if (error) {
-    return (
-      <p className="jp-evn-submit-error" role="alert">
-        {trans.__('The versions could not be listed: %1', error)}
-      </p>
-    );
-  }
+  const [{ versions, more, error }, loadMore] = useVersions(props);
+  const failed = error && (
+    <p className="jp-evn-submit-error" role="alert">
+      {trans.__('The versions could not be listed: %1', error)}
+    </p>
+  );
   if (versions === null) {
-    return <p role="status">{trans.__('Loading the versions…')}</p>;
+    return failed || <p role="status">{trans.__('Loading the versions…')}</p>;
   }
   if (versions.length === 0) {
     return <p>{trans.__('No versions are listed for this notebook.')}</p>;
@@ -70,6 +110,8 @@ export function Versions(props: IVersionsProps): JSX.Element {
           </li>
         ))}
       </ul>
+      {failed}
+      <More more={more} trans={trans} onMore={loadMore} />
       {props.onCompare && versions.length > 1 && (
         <Compare {...props} versions={versions} onCompare={props.onCompare} />
       )}
@@ -95,7 +137,7 @@ function Compare(
     value: number,
     set: (n: number) => void
   ) => (
-    <span className="jp-evn-submit-compare-field">
+    <span className="jp-evn-submit-version-compare-field">
       <label htmlFor={`${id}-${name}`}>{label}</label>
       <select
         id={`${id}-${name}`}
@@ -113,7 +155,7 @@ function Compare(
   );
   return (
     <form
-      className="jp-evn-submit-compare jp-evn-submit-actions"
+      className="jp-evn-submit-version-compare jp-evn-submit-actions"
       onSubmit={event => {
         event.preventDefault();
         props.onCompare(item, base, remote);

@@ -57,7 +57,7 @@ export class ArchivePanel extends SidePanel {
     const actions: IHitActions = {
       trans,
       onOpenCopy: options.onOpenCopy,
-      loadVersions: item => model.versions(item),
+      loadVersions: (item, cursor) => model.versions(item, cursor),
       canCompare: options.canCompare,
       onCompare: options.onCompare,
       onCopy: options.onCopy
