@@ -9,7 +9,8 @@ import { EvnApi } from './api';
 import { messageOf, PagedList } from './paging';
 import { INotebookLike, prefillFor } from './prefill';
 import { ResponseError } from './request';
-import { asciiUpper, DEFAULT_LICENSE, experimentCode } from './rules';
+import { asciiUpper, DEFAULT_LICENSE } from './rules';
+import { ArchiveSearch } from './search';
 import {
   IArchiveSearch,
   IDefaults,
@@ -19,7 +20,6 @@ import {
   IPageAnswer,
   IPrefill,
   IPreview,
-  ISearchHit,
   ISearchParams,
   IStatus,
   ISubmissionForm,
@@ -79,6 +79,7 @@ const MB = 1024 * 1024;
 export class EvnArchiveModel implements IEvnArchiveModel {
   constructor(options: EvnArchiveModel.IOptions) {
     this._api = options.api;
+    this._search = new ArchiveSearch(this._api, () => this._emit());
     this._saveNotebook = options.saveNotebook;
     this._readNotebook = options.readNotebook ?? (async () => null);
     this._openWindow =
@@ -135,13 +136,7 @@ export class EvnArchiveModel implements IEvnArchiveModel {
     return this._submissions.more;
   }
   get archive(): IArchiveSearch {
-    const list = this._archive;
-    return {
-      query: this._query,
-      hits: list.items,
-      error: list.error,
-      more: list.more
-    };
+    return this._search.state;
   }
   get isDisposed(): boolean {
     return this._isDisposed;
@@ -365,22 +360,11 @@ export class EvnArchiveModel implements IEvnArchiveModel {
   }
 
   search(query: ISearchParams): Promise<void> {
-    const params = searchParams(query);
-    this._query = params;
-    return this._archive.load(
-      async cursor => {
-        if (params.experiment) {
-          experimentCode(params.experiment); // say what is wrong before asking
-        }
-        const answer = await this._api.search({ ...params, cursor });
-        return { items: answer.notebooks, next: answer.next_cursor };
-      },
-      error => ({ items: null, error: messageOf(error) })
-    );
+    return this._search.search(query);
   }
 
   searchMore(): Promise<void> {
-    return this._archive.loadMore();
+    return this._search.more();
   }
 
   browse(experiment: string): Promise<void> {
@@ -644,38 +628,10 @@ export class EvnArchiveModel implements IEvnArchiveModel {
   private _submit: SubmitState = { kind: 'idle' };
   private _retry: { fingerprint: string; key: string } | null = null;
   private _submissions = new PagedList<INotebookSummary>(() => this._emit());
-  private _query: ISearchParams | null = null;
-  private _archive = new PagedList<ISearchHit>(() => this._emit());
+  private _search: ArchiveSearch;
   private _isDisposed = false;
   private _changed = new Signal<IEvnArchiveModel, void>(this);
   private _submitted = new Signal<IEvnArchiveModel, ISubmitResult>(this);
-}
-
-/**
- * A search as it is sent: values trimmed, empty ones left out, the
- * experiment code upper-cased (ASCII only), no page.
- */
-export function searchParams(query: ISearchParams): ISearchParams {
-  const params: ISearchParams = {};
-  const names: Array<keyof ISearchParams> = [
-    'q',
-    'experiment',
-    'author',
-    'orcid',
-    'keyword',
-    'license',
-    'since',
-    'until',
-    'sort'
-  ];
-  for (const name of names) {
-    const value = String(query[name] ?? '').trim();
-    if (value) {
-      (params as Record<string, string>)[name] =
-        name === 'experiment' ? asciiUpper(value) : value;
-    }
-  }
-  return params;
 }
 
 export { messageOf };
