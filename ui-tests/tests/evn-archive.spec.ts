@@ -4,7 +4,7 @@ import {
   IJupyterLabPageFixture,
   test
 } from '@jupyterlab/galata';
-import type { Page } from '@playwright/test';
+import type { Page, TestInfo } from '@playwright/test';
 import * as fs from 'fs';
 import * as path from 'path';
 import { gitea, stack } from './env';
@@ -13,7 +13,7 @@ import { gitea, stack } from './env';
  * What a researcher does, in Chromium, against the real Keycloak, Gitea and
  * notebook service: log in through Keycloak's login page in the popup, submit
  * from the notebook toolbar, follow the permalink to the commit in Gitea, open
- * a copy from the Archive view, log out.
+ * a copy from a search of the Archive (and cite it), log out.
  *
  * The tests share the login (kept by the server extension), so they run in
  * order.
@@ -240,22 +240,31 @@ test('the panel in the light and the dark theme', async ({
   await page.theme.setLightTheme();
 });
 
-test('opens a copy from the Archive view', async ({ page }) => {
+test('finds the notebook by a word of its text, cites it and opens a copy', async ({
+  page
+}, testInfo) => {
   await openPanel(page);
   const archive = page.locator(`${PANEL} .jp-evn-submit-section-archive`);
   if (!(await archive.isVisible())) {
     await page.locator(PANEL).getByText('Archive', { exact: true }).click();
   }
+  // A word of the notebook, narrowed to its experiment (typed in lower case).
+  await archive.getByLabel('Words').fill('calibration');
   await archive
     .locator('.jp-evn-submit-browse-input')
     .fill(EXPERIMENT.toLowerCase());
-  await archive.getByRole('button', { name: 'Browse' }).click();
-  const item = archive
-    .locator('.jp-evn-submit-item')
-    .filter({ hasText: TITLE });
-  // The service reads the experiment's repository in Gitea: slow on a busy machine.
-  await expect(item).toContainText('Demo Researcher', { timeout: 90000 });
+  await archive.getByRole('button', { name: 'Search' }).click();
+  const item = archive.locator('.jp-evn-submit-hit').filter({ hasText: TITLE });
+  await expect(item).toContainText('Demo Researcher', { timeout: 30000 });
   await expect(item).toContainText('version 1');
+  await expect(item.locator('mark').first()).toBeVisible();
+  await shootPanel(page, testInfo, 'evn-archive-search');
+  await item.getByRole('button', { name: 'Cite' }).click();
+  const cite = page.locator('.jp-evn-submit-cite');
+  await expect(cite).toContainText('@misc');
+  await expect(cite).toContainText(`EVN experiment ${EXPERIMENT}`);
+  await shootPanel(page, testInfo, 'evn-archive-cite');
+  await page.keyboard.press('Escape');
   await item.getByRole('button', { name: 'Open a copy' }).click();
   // The copy opens in a new tab, saved under evn-archive/<experiment>/.
   const tab = page.locator(
@@ -359,3 +368,18 @@ test('logs in with a code entered on another device', async ({
     page.locator(PANEL).getByRole('button', { name: 'Log in', exact: true })
   ).toBeVisible();
 });
+
+/** A picture of the panel for the docs (copied when EVN_SCREENSHOTS_DIR is set). */
+async function shootPanel(
+  page: IJupyterLabPageFixture,
+  testInfo: TestInfo,
+  name: string
+): Promise<void> {
+  const file = testInfo.outputPath(`${name}.png`);
+  await page.locator(PANEL).screenshot({ path: file });
+  const dir = process.env.EVN_SCREENSHOTS_DIR;
+  if (dir) {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.copyFileSync(file, path.join(dir, `${name}.png`));
+  }
+}
