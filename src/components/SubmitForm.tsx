@@ -34,6 +34,9 @@ export function SubmitForm(props: ISubmitFormProps): JSX.Element {
   const schema = React.useMemo(() => submissionSchema(trans), [trans]);
   const uiSchema = React.useMemo(() => submissionUiSchema(trans), [trans]);
   const [errors, setErrors] = React.useState<ErrorSchema | undefined>();
+  const formRef = React.useRef<HTMLDivElement>(null);
+  // after every render: rjsf may have drawn new fields (another author)
+  React.useEffect(() => labelFields(formRef.current));
 
   if (!props.notebookPath) {
     return <NoNotebook trans={trans} />;
@@ -50,7 +53,7 @@ export function SubmitForm(props: ISubmitFormProps): JSX.Element {
   };
 
   return (
-    <div className="jp-evn-submit-form">
+    <div className="jp-evn-submit-form" ref={formRef}>
       <p className="jp-evn-submit-path">
         {trans.__('Notebook:')}{' '}
         <code title={props.notebookPath}>{props.notebookPath}</code>
@@ -79,6 +82,31 @@ export function SubmitForm(props: ISubmitFormProps): JSX.Element {
       <SubmitOutcome {...props} onSubmit={onSubmit} />
     </div>
   );
+}
+
+/**
+ * JupyterLab's form template writes a field's title in a <div>, not a
+ * <label>: name each control by its visible title (aria-labelledby), so that
+ * a screen reader announces the field. Its buttons of list items (move up,
+ * down, remove) have only a title, which the button inside their web
+ * component does not get: the same words as their aria-label, which it does.
+ */
+function labelFields(form: HTMLElement | null): void {
+  form?.querySelectorAll('.jp-ArrayOperationsButton[title]').forEach(button => {
+    button.setAttribute('aria-label', button.getAttribute('title') ?? '');
+  });
+  form?.querySelectorAll('.jp-FormGroup-content').forEach(group => {
+    const title = group.querySelector(
+      ':scope > .jp-FormGroup-compactTitle > .jp-FormGroup-fieldLabel'
+    );
+    const control = group.querySelector(
+      ':scope > .jp-inputFieldWrapper input, :scope > .jp-inputFieldWrapper textarea, :scope > .jp-inputFieldWrapper select'
+    );
+    if (title && control?.id) {
+      title.id = `${control.id}__label`;
+      control.setAttribute('aria-labelledby', title.id);
+    }
+  });
 }
 
 function NoNotebook(props: { trans: TranslationBundle }): JSX.Element {
