@@ -11,6 +11,7 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { EvnApi } from './api';
 import { CommandIDs, addCommands, openCopyArgs } from './commands';
+import { comparePlugin } from './compare';
 import { DEFAULTS, EvnArchiveModel } from './model';
 import { INotebookLike } from './prefill';
 import { rememberAuthor } from './remember';
@@ -181,4 +182,4 @@ const plugin: JupyterFrontEndPlugin<IEvnArchiveModel> = {
   }
 };
 
-export default plugin;
+export default [plugin, comparePlugin];
