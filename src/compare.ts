@@ -12,14 +12,15 @@ import {
 import { PromiseDelegate, ReadonlyPartialJSONObject } from '@lumino/coreutils';
 import { Panel } from '@lumino/widgets';
 import { EvnApi } from './api';
+import { CommandIDs } from './commands';
 import { evnArchiveIcon } from './icons';
 import { notifyError } from './notifications';
 import { requestAPI } from './request';
 
 /**
- * Compare two archived versions of a notebook with nbdime, in the main area.
+ * Compare two archived versions of a notebook with nbdime, in the main area:
+ * the command `CommandIDs.compare` (`evn-submit:compare`).
  */
-export const COMPARE_COMMAND = 'evn-submit:compare';
 
 /** Comparisons opened so far: each tab's id is unique. */
 let comparisons = 0;
@@ -40,7 +41,7 @@ export interface ICompareOptions {
   translator: ITranslator;
 }
 
-/** Add `evn-submit:compare`; it opens (or shows again) one tab per pair. */
+/** Add `evn-submit:compare`: one tab per pair, shown again when asked again. */
 export function addCompareCommand(
   app: JupyterFrontEnd,
   api: EvnApi,
@@ -49,7 +50,7 @@ export function addCompareCommand(
   const trans = options.translator.load('jupyterlab_evn_submit');
   const open = new Map<string, MainAreaWidget<Panel>>();
 
-  app.commands.addCommand(COMPARE_COMMAND, {
+  app.commands.addCommand(CommandIDs.compare, {
     label: trans.__('Compare Versions of an Archived Notebook'),
     caption: trans.__('Show what changed between two archived versions'),
     icon: evnArchiveIcon,
@@ -57,7 +58,7 @@ export function addCompareCommand(
       const target = compareArgs(args);
       if (!target) {
         throw new Error(
-          `${COMPARE_COMMAND} needs experiment, owner and name (and may take base and remote)`
+          `${CommandIDs.compare} needs experiment, owner and name (and may take base and remote)`
         );
       }
       const key = JSON.stringify(target);
@@ -66,6 +67,8 @@ export function addCompareCommand(
         widget = openComparison(api, target, options, trans);
         open.set(key, widget);
         widget.disposed.connect(() => open.delete(key));
+        // a failed comparison is tried afresh the next time, in a new tab
+        widget.revealed.catch(() => open.delete(key));
         app.shell.add(widget, 'main');
       }
       app.shell.activateById(widget.id);
