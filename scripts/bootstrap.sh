@@ -41,4 +41,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
 fi
 say "building the labextension (minified, as in the wheel)"
 (source .venv/bin/activate && jlpm install >/dev/null && jlpm build:prod >/dev/null)
+# JupyterLab in .venv loads the labextension from this checkout (a link, as the extension
+# template's development install does), not the copy pip made when it last installed the package
+.venv/bin/jupyter labextension develop --overwrite . >/dev/null 2>&1
 say "ready: source .venv/bin/activate"
