@@ -258,6 +258,21 @@ test('finds the notebook by a word of its text, cites it and opens a copy', asyn
   await expect(item).toContainText('Demo Researcher', { timeout: 30000 });
   await expect(item).toContainText('version 1');
   await expect(item.locator('mark').first()).toBeVisible();
+  // Let the Archive section have the room in the pictures.
+  for (const [title, section] of [
+    ['Submit notebook', 'submit'],
+    ['My submissions', 'submissions']
+  ]) {
+    if (
+      await page
+        .locator(`${PANEL} .jp-evn-submit-section-${section}`)
+        .isVisible()
+    ) {
+      await page
+        .locator(`${PANEL} .lm-AccordionPanel-title`, { hasText: title })
+        .click();
+    }
+  }
   await shootPanel(page, testInfo, 'evn-archive-search');
   await item.getByRole('button', { name: 'Cite' }).click();
   const cite = page.locator('.jp-evn-submit-cite');
