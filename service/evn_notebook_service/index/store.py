@@ -19,8 +19,9 @@ from sqlalchemy import Connection, Row, delete, func, insert, literal, or_, sele
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
-from . import cursor as cursors
 from .cursor import BadCursor
+from .cursor import decode as decode_cursor
+from .cursor import encode as encode_cursor
 from .engine import WRITE, forget_stale_wal, make_engine, serialize_migrations, sqlite_path
 from .fulltext import FullText, plain_snippet, searchable
 from .records import (
@@ -201,24 +202,24 @@ class Index:
         limit = _limit(limit)
         stmt = select(*ITEM_COLUMNS).where(nb.experiment == experiment.upper())
         if cursor is not None:
-            owner, name, last = cursors.decode(cursor, "experiment", str, str, int)
+            owner, name, last = decode_cursor(cursor, "experiment", str, str, int)
             stmt = stmt.where(tuple_(nb.owner, nb.name, nb.id) > tuple_(owner, name, last))
         stmt = stmt.order_by(nb.owner, nb.name, nb.id).limit(limit + 1)
         with self._read() as conn:
             rows = conn.execute(stmt).all()
-        return _page(rows, limit, lambda r: cursors.encode("experiment", r.owner, r.name, r.id))
+        return _page(rows, limit, lambda r: encode_cursor("experiment", r.owner, r.name, r.id))
 
     def owner_page(self, owner_sub: str, limit: int, cursor: str | None) -> Page:
         """The notebooks the researcher ``owner_sub`` owns, the latest updated first."""
         limit = _limit(limit)
         stmt = select(*ITEM_COLUMNS).where(nb.owner_sub == owner_sub)
         if cursor is not None:
-            updated, last = cursors.decode(cursor, "owner", str, int)
+            updated, last = decode_cursor(cursor, "owner", str, int)
             stmt = stmt.where(tuple_(nb.updated, nb.id) < tuple_(updated, last))
         stmt = stmt.order_by(nb.updated.desc(), nb.id.desc()).limit(limit + 1)
         with self._read() as conn:
             rows = conn.execute(stmt).all()
-        return _page(rows, limit, lambda r: cursors.encode("owner", r.updated, r.id))
+        return _page(rows, limit, lambda r: encode_cursor("owner", r.updated, r.id))
 
     def _notebook(self, conn: Connection, experiment: str, folder: str) -> Row[Any] | None:
         return conn.execute(
@@ -239,13 +240,13 @@ class Index:
                 vc.notebook_id == found.id
             )
             if cursor is not None:
-                (last,) = cursors.decode(cursor, "versions", int)
+                (last,) = decode_cursor(cursor, "versions", int)
                 stmt = stmt.where(vc.version < last)
             rows = conn.execute(stmt.order_by(vc.version.desc()).limit(limit + 1)).all()
         more = len(rows) > limit
         return Page(
             [version_item(r, found.notebook_path) for r in rows[:limit]],
-            cursors.encode("versions", rows[limit - 1].version) if more else None,
+            encode_cursor("versions", rows[limit - 1].version) if more else None,
         )
 
     def notebook_version(
@@ -316,23 +317,23 @@ class Index:
         conn: Connection, stmt: Any, sort: str, rank: Any, limit: int, cursor: str | None
     ) -> tuple[Sequence[Any], Callable[[Any], str]]:
         if sort == "relevance":
-            offset = cursors.decode(cursor, "relevance", int)[0] if cursor is not None else 0
+            offset = decode_cursor(cursor, "relevance", int)[0] if cursor is not None else 0
             if offset < 0:
                 raise BadCursor("the cursor is damaged; start from the first page")
             stmt = stmt.order_by(rank.desc(), nb.id).offset(offset)
-            key: Callable[[Any], str] = lambda r: cursors.encode("relevance", offset + limit)  # noqa: E731
+            key: Callable[[Any], str] = lambda r: encode_cursor("relevance", offset + limit)  # noqa: E731
         elif sort == "updated":
             if cursor is not None:
-                updated, last = cursors.decode(cursor, "updated", str, int)
+                updated, last = decode_cursor(cursor, "updated", str, int)
                 stmt = stmt.where(tuple_(nb.updated, nb.id) < tuple_(updated, last))
             stmt = stmt.order_by(nb.updated.desc(), nb.id.desc())
-            key = lambda r: cursors.encode("updated", r.updated, r.id)  # noqa: E731
+            key = lambda r: encode_cursor("updated", r.updated, r.id)  # noqa: E731
         else:
             if cursor is not None:
-                title, last = cursors.decode(cursor, "title", str, int)
+                title, last = decode_cursor(cursor, "title", str, int)
                 stmt = stmt.where(tuple_(nb.title, nb.id) > tuple_(title, last))
             stmt = stmt.order_by(nb.title, nb.id)
-            key = lambda r: cursors.encode("title", r.title, r.id)  # noqa: E731
+            key = lambda r: encode_cursor("title", r.title, r.id)  # noqa: E731
         return conn.execute(stmt.limit(limit + 1)).all(), key
 
     def _filters(self, query: SearchQuery) -> list[ColumnElement[bool]]:
