@@ -59,6 +59,16 @@ POSTGRES_FTS = [
 
 
 def upgrade() -> None:
+    _notebooks()
+    _notebook_texts()
+    _versions()
+    _bookkeeping()
+    dialect = op.get_bind().dialect.name
+    for statement in {"sqlite": SQLITE_FTS, "postgresql": POSTGRES_FTS}.get(dialect, []):
+        op.execute(statement)
+
+
+def _notebooks() -> None:
     op.create_table(
         "notebooks",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -94,6 +104,9 @@ def upgrade() -> None:
     extra = covering if op.get_bind().dialect.name == "sqlite" else []
     op.create_index("ix_notebooks_updated", "notebooks", ["updated", "id", *extra])
     op.create_index("ix_notebooks_title", "notebooks", ["title", "id", *extra])
+
+
+def _notebook_texts() -> None:
     op.create_table(
         "notebook_texts",
         sa.Column(
@@ -108,6 +121,9 @@ def upgrade() -> None:
         sa.Column("authors_text", sa.Text, nullable=False),
         sa.Column("body", sa.Text, nullable=False),
     )
+
+
+def _versions() -> None:
     op.create_table(
         "versions",
         sa.Column(
@@ -123,6 +139,10 @@ def upgrade() -> None:
         sa.Column("metadata", sa.Text, nullable=False),
         sa.Column("provenance", sa.Text, nullable=True),
     )
+
+
+def _bookkeeping() -> None:
+    """What the indexer and the replicas keep: each repository's mark, the leases."""
     op.create_table(
         "repos",
         sa.Column("experiment", sa.String(64), primary_key=True),
@@ -135,9 +155,6 @@ def upgrade() -> None:
         sa.Column("holder", sa.String(255), nullable=False),
         sa.Column("expires", sa.Float, nullable=False),
     )
-    dialect = op.get_bind().dialect.name
-    for statement in {"sqlite": SQLITE_FTS, "postgresql": POSTGRES_FTS}.get(dialect, []):
-        op.execute(statement)
 
 
 def downgrade() -> None:
