@@ -43,5 +43,5 @@ say "building the labextension (minified, as in the wheel)"
 (source .venv/bin/activate && jlpm install >/dev/null && jlpm build:prod >/dev/null)
 # JupyterLab in .venv loads the labextension from this checkout (a link, as the extension
 # template's development install does), not the copy pip made when it last installed the package
-.venv/bin/jupyter labextension develop --overwrite . >/dev/null 2>&1
+(source .venv/bin/activate && jupyter labextension develop --overwrite . >/dev/null)
 say "ready: source .venv/bin/activate"
