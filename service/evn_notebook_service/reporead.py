@@ -165,6 +165,19 @@ class RepoReader:
 
         return list(await asyncio.gather(*(version(i, c) for i, c in enumerate(commits))))
 
+    async def _state_at(self, experiment: str, state_path: str, commit: str) -> dict[str, Any]:
+        """The state file at ``commit``; an unreadable one is logged and read as empty."""
+        raw = await self._call(self.gitea.raw(experiment, state_path, commit))
+        try:
+            state = json.loads(raw) if raw else {}
+        except ValueError:
+            state = None
+        if not isinstance(state, dict):  # indexed with what is known, not the whole repo lost
+            log.warning("unreadable state file", extra={"fields": {
+                "experiment": experiment, "path": state_path, "commit": commit}})  # fmt: skip
+            return {}
+        return state
+
     async def _service_notebook(
         self, experiment: str, state_path: str, branch: str
     ) -> Entry | None:
@@ -175,20 +188,8 @@ class RepoReader:
         if not commits:
             return None
 
-        async def state_at(commit: str) -> dict[str, Any]:
-            raw = await self._call(self.gitea.raw(experiment, state_path, commit))
-            try:
-                state = json.loads(raw) if raw else {}
-            except ValueError:
-                state = None
-            if not isinstance(state, dict):  # indexed with what is known, not the whole repo lost
-                log.warning("unreadable state file", extra={"fields": {
-                    "experiment": experiment, "path": state_path, "commit": commit}})  # fmt: skip
-                return {}
-            return state
-
         async def read(c: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
-            state = await state_at(c["sha"])
+            state = await self._state_at(experiment, state_path, c["sha"])
             provenance = None
             if paths.provenance in state.get("files", {}):
                 raw = await self._call(self.gitea.raw(experiment, paths.provenance, c["sha"]))
@@ -197,29 +198,13 @@ class RepoReader:
 
         latest = commits[0]["sha"]
         state, versions = await asyncio.gather(
-            state_at(latest), self._versions(experiment, paths.folder, commits, read)
+            self._state_at(experiment, state_path, latest),
+            self._versions(experiment, paths.folder, commits, read),
         )
         blob = state.get("files", {}).get(paths.notebook)
         text = await self._text(experiment, paths.notebook, latest, blob)
-        meta = state.get("metadata") or {}
-        record = NotebookRecord(
-            experiment=experiment,
-            owner=owner,
-            name=name,
-            folder=paths.folder,
-            notebook_path=paths.notebook,
-            title=str(meta.get("title") or name),
-            description=str(meta.get("description") or ""),
-            authors=list(meta.get("authors") or []),
-            license=str(meta.get("license") or ""),
-            keywords=list(meta.get("keywords") or []),
-            version=len(commits),
-            commit=latest,
-            updated=str(state.get("updated") or versions[0].date),
-            owner_sub=state.get("owner_sub"),
-            legacy=False,
-            text=text.text,
-        )
+        record = _service_record(experiment, paths, state, len(commits), latest, versions[0].date)
+        record.text = text.text
         return record, versions
 
     async def _legacy_notebook(
@@ -305,3 +290,33 @@ def _legacy_files(tree: list[dict[str, Any]]) -> list[tuple[str, str]]:
         taken.add(name)
         found.append((path, name))
     return found
+
+
+def _service_record(
+    experiment: str,
+    paths: NotebookPaths,
+    state: dict[str, Any],
+    count: int,
+    latest: str,
+    latest_date: str,
+) -> NotebookRecord:
+    """The index record of a service-archived notebook from its latest state file."""
+    meta = state.get("metadata") or {}
+    return NotebookRecord(
+        experiment=experiment,
+        owner=paths.owner,
+        name=paths.name,
+        folder=paths.folder,
+        notebook_path=paths.notebook,
+        title=str(meta.get("title") or paths.name),
+        description=str(meta.get("description") or ""),
+        authors=list(meta.get("authors") or []),
+        license=str(meta.get("license") or ""),
+        keywords=list(meta.get("keywords") or []),
+        version=count,
+        commit=latest,
+        updated=str(state.get("updated") or latest_date),
+        owner_sub=state.get("owner_sub"),
+        legacy=False,
+        text="",
+    )
