@@ -7,6 +7,9 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -81,3 +84,23 @@ class ServiceProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+@contextmanager
+def fresh_postgres_database(stack: dict, prefix: str) -> Iterator[str]:
+    """A new, empty database on devstack's PostgreSQL (``EVN_POSTGRES_TEST_URL``'s server) for
+    an index of its own; dropped afterwards."""
+    import psycopg
+    from psycopg import sql
+
+    server = stack["EVN_POSTGRES_TEST_URL"]
+    name = prefix + uuid.uuid4().hex[:12]
+    admin = server.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield server.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+            conn.execute(drop.format(sql.Identifier(name)))

@@ -23,7 +23,7 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 import requests
 from svc_api import GiteaInspector, OpenAPI, body, experiment_code, metadata, submit, walk
-from svc_process import ServiceProcess
+from svc_process import ServiceProcess, fresh_postgres_database
 from svc_proxy import TcpProxy
 
 pytestmark = pytest.mark.stack
@@ -83,22 +83,10 @@ def index_url(
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('reads-index') / 'index.sqlite'}"
         return
-    server = stack.get("EVN_POSTGRES_TEST_URL")
-    if not server:
+    if not stack.get("EVN_POSTGRES_TEST_URL"):
         pytest.skip("no PostgreSQL: run EVN_DEVSTACK_POSTGRES=1 python3 -m devstack up")
-    import psycopg
-    from psycopg import sql
-
-    name = "evn_reads_" + uuid.uuid4().hex[:12]
-    admin = server.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield server.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-            conn.execute(drop.format(sql.Identifier(name)))
+    with fresh_postgres_database(stack, "evn_reads_") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
