@@ -283,6 +283,18 @@ class ArchiveActions:
         self.log.info("EVN archive: saved a copy of %s/%s/%s at %s", experiment, owner, name, path)
         return {"path": path}
 
+    def open_link(self, query: Mapping[str, str]) -> str:
+        """The checked ``experiment/owner/name[@version]`` a link to open a copy names. Writes
+        nothing: JupyterLab asks the reader first and then calls ``open_copy``."""
+        self.client  # noqa: B018 - not configured: 503, the link could not work
+        experiment = rules.experiment(query.get("experiment", ""))
+        owner = rules.owner(query.get("owner", ""))
+        name = rules.notebook_name(query.get("name", ""))
+        version = query.get("version", "")
+        if version and not (version.isdigit() and int(version) >= 1):
+            raise BadRequest("version must be a positive number.")
+        return f"{experiment}/{owner}/{name}" + (f"@{int(version)}" if version else "")
+
     async def _ensure_dir(self, path: str) -> None:
         if not await ensure_async(self.cm.dir_exists(path)):
             await ensure_async(self.cm.save({"type": "directory"}, path))

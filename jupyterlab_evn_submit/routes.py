@@ -11,6 +11,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
@@ -260,6 +261,25 @@ class DiffHandler(EvnHandler):
         self.finish(await self.call(lambda: self.actions.diff(*args)))
 
 
+class OpenLinkHandler(JupyterHandler):
+    """A link from a paper or the archive's web page: checks it, writes nothing, and sends the
+    browser to JupyterLab with ``?evn-open=…``, where the reader confirms before a copy is made."""
+
+    auth_resource = AUTH_RESOURCE
+
+    @web.authenticated
+    @authorized
+    def get(self) -> None:
+        actions: ArchiveActions = self.settings["evn_submit"]
+        query = {name: self.get_query_argument(name) for name in self.request.query_arguments}
+        try:
+            target = actions.open_link(query)
+        except EvnSubmitError as e:
+            raise to_http_error(e) from e
+        lab = url_path_join(self.settings["base_url"], "lab")
+        self.redirect(f"{lab}?{urlencode({'evn-open': target})}")
+
+
 SEGMENT = r"([^/]+)"
 
 #: (path under evn-submit/, handler): docs/architecture.md lists the same routes
@@ -278,6 +298,7 @@ ROUTES: list[tuple[str, type[JupyterHandler]]] = [
     (f"experiments/{SEGMENT}/notebooks/{SEGMENT}/{SEGMENT}/versions", VersionsHandler),
     ("open-copy", OpenCopyHandler),
     ("diff", DiffHandler),
+    ("open", OpenLinkHandler),
 ]
 
 

@@ -40,7 +40,7 @@ async def test_every_other_route_answers_503_with_the_problem(
     jp_fetch, jp_serverapp, jp_base_url, bad
 ):
     routes = registered(jp_serverapp, jp_base_url)
-    assert len(routes) == 14  # loaded: all routes are there, none 404s
+    assert len(routes) == 15  # loaded: all routes are there, none 404s
     for path, method in routes:
         if path == "status":
             continue
@@ -49,7 +49,7 @@ async def test_every_other_route_answers_503_with_the_problem(
             kw["body"] = '{"path": "calibration.ipynb", "device_id": "x"}'
         r = await jp_fetch("evn-submit", *concrete(path), **kw)
         assert r.code == 503, (path, method, r.code, r.body)
-        if path == "callback":  # the login popup's page shows the problem
+        if path in ("callback", "open"):  # HTML pages (the login popup, a link) show the problem
             assert bad[1] in r.body.decode()
         else:
             assert bad[1] in body_of(r)["message"], (path, r.body)

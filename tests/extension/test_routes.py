@@ -30,6 +30,7 @@ DOCUMENTED = {
     ("experiments/{code}/notebooks/{owner}/{name}/versions", "GET"),
     ("open-copy", "POST"),
     ("diff", "GET"),
+    ("open", "GET"),
 }
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -55,7 +56,7 @@ async def test_every_route_refuses_anonymous_callers(jp_fetch, jp_serverapp, jp_
         r = await jp_fetch(
             "evn-submit", *concrete(path), raise_error=False, follow_redirects=False, **kw
         )
-        if path == "callback":  # an HTML page: the browser is sent to Jupyter's login page
+        if path in ("callback", "open"):  # HTML pages: the browser goes to Jupyter's login page
             assert r.code == 302 and "/login" in r.headers["Location"], (path, r.code)
         else:
             assert r.code == 403, (path, method, r.code)
