@@ -110,6 +110,9 @@ def url(state: dict) -> str:
 
 def _gitea(*args: str) -> str:
     env = dict(os.environ, GITEA_WORK_DIR=str(HOME), GITEA_I_AM_BEING_UNSAFE_RUNNING_AS_ROOT="true")
+    # the renderer's open-a-copy links lead to the demo's (and the UI tests') JupyterLab
+    demo = "http://127.0.0.1:" + os.environ.get("EVN_DEMO_PORT", "8888")
+    env.setdefault("EVN_OPEN_LINK_BASE", demo)
     out = subprocess.run(
         [str(BIN), "--config", str(INI), *args], env=env, cwd=HOME, capture_output=True, text=True
     )
@@ -133,11 +136,12 @@ def _notebook_markup() -> str:
     from . import service  # service imports this module: import it when used
 
     py = service.python().absolute()  # Gitea runs it from its own folder; keep .venv's symlink
-    probe = subprocess.run([str(py), "-c", "import nbconvert"], capture_output=True)
+    renderer = "evn_notebook_service.render"  # nbconvert's HTML with an open-a-copy link
+    probe = subprocess.run([str(py), "-c", f"import nbconvert, {renderer}"], capture_output=True)
     enabled = probe.returncode == 0
     if not enabled:
         procs.say(f"{py} has no nbconvert: Gitea shows notebooks as JSON (run the bootstrap)")
-    command = f"{shlex.quote(str(py))} -m nbconvert --stdin --stdout --to html --template basic"
+    command = f"{shlex.quote(str(py))} -m {renderer}"
     return f"""
 [ui]
 MAX_DISPLAY_FILE_SIZE = {limit("max_notebook_bytes") + 1}
@@ -310,6 +314,9 @@ def up(state: dict) -> None:
     (HOME / "data").mkdir(parents=True, exist_ok=True)
     _gitea("migrate")
     env = dict(os.environ, GITEA_WORK_DIR=str(HOME), GITEA_I_AM_BEING_UNSAFE_RUNNING_AS_ROOT="true")
+    # the renderer's open-a-copy links lead to the demo's (and the UI tests') JupyterLab
+    demo = "http://127.0.0.1:" + os.environ.get("EVN_DEMO_PORT", "8888")
+    env.setdefault("EVN_OPEN_LINK_BASE", demo)
     procs.say(f"starting Gitea on 127.0.0.1:{state['ports']['gitea']}")
     procs.start(
         state, "gitea", [str(BIN), "--config", str(INI), "web"], env=env, cwd=HOME, marker=str(INI)

@@ -25,7 +25,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   say "installing the package and its test + dev dependencies into .venv (a few minutes cold)"
   .venv/bin/pip install -q -U pip
   .venv/bin/pip install -q 'jupyterlab>=4.0,<5'
-  .venv/bin/pip install -q -e './service[postgres]' -e '.[test,dev]'
+  .venv/bin/pip install -q -e './service[postgres,render]' -e '.[test,dev]'
   echo "$want" >"$stamp"
 fi
 if [ ! -x .venv-service/bin/python ]; then
