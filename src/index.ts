@@ -13,6 +13,7 @@ import { EvnApi } from './api';
 import { CommandIDs, addCommands, openCopyArgs } from './commands';
 import { comparePlugin } from './compare';
 import { DEFAULTS, EvnArchiveModel } from './model';
+import { openLinkPlugin } from './openlink';
 import { INotebookLike } from './prefill';
 import { rememberAuthor } from './remember';
 import { requestAPI } from './request';
@@ -182,4 +183,4 @@ const plugin: JupyterFrontEndPlugin<IEvnArchiveModel> = {
   }
 };
 
-export default [plugin, comparePlugin];
+export default [plugin, comparePlugin, openLinkPlugin];

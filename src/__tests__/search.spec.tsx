@@ -6,6 +6,7 @@ import { bibtex, plainCitation } from '../citation';
 import { Search, ISearchProps } from '../components/Search';
 import { snippetParts } from '../components/Snippet';
 import { Submissions } from '../components/Submissions';
+import { setPortalUrl } from '../openlink';
 import { LICENSES } from '../rules';
 import { IArchiveSearch, ISearchHit, IVersion } from '../tokens';
 import { SUMMARY, flush } from './fakes';
@@ -362,6 +363,24 @@ describe('Search', () => {
     });
     expect(container.querySelector('.jp-evn-submit-cite')).toBeNull();
     expect(document.activeElement).toBe(cite);
+  });
+
+  it('gives a link that opens a copy in JupyterLab, with a Copy button', () => {
+    setPortalUrl('https://portal.example.org');
+    const onCopy = jest.fn();
+    render(<Search {...props({ onCopy })} />);
+    click(button('Cite'));
+    const dialog = container.querySelector('.jp-evn-submit-cite')!;
+    const link = Array.from(dialog.querySelectorAll('a')).find(
+      a => a.textContent === 'Open a copy in JupyterLab'
+    )!;
+    const expected =
+      'https://portal.example.org/hub/user-redirect/evn-submit/open?' +
+      `experiment=EG078B&owner=${HIT.owner}&name=${HIT.name}&version=${HIT.version}`;
+    expect(link.getAttribute('href')).toBe(expected);
+    click(button('Copy the link', dialog));
+    expect(onCopy).toHaveBeenLastCalledWith(expected);
+    setPortalUrl('');
   });
 
   it('names every action: native buttons and links with text', () => {

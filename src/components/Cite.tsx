@@ -1,6 +1,7 @@
 import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 import { bibtex, plainCitation } from '../citation';
+import { openLink } from '../openlink';
 import { INotebookSummary } from '../tokens';
 
 export interface ICiteProps {
@@ -9,6 +10,8 @@ export interface ICiteProps {
   /** Put `text` on the clipboard (JupyterLab's `Clipboard.copyToSystem`). */
   onCopy: (text: string) => void;
   onClose: () => void;
+  /** The portal links go through; without it the `portalUrl` setting. */
+  portalUrl?: string;
 }
 
 /**
@@ -25,6 +28,8 @@ export function Cite(props: ICiteProps): JSX.Element {
     { name: trans.__('BibTeX'), text: bibtex(item), block: true },
     { name: trans.__('Plain text'), text: plainCitation(item), block: false }
   ];
+  const link = openLink(item, props.portalUrl);
+  const linkName = trans.__('Open a copy in JupyterLab');
   const copy = (name: string, text: string) => {
     props.onCopy(text);
     setCopied(trans.__('%1 copied to the clipboard.', name));
@@ -65,6 +70,24 @@ export function Cite(props: ICiteProps): JSX.Element {
           </button>
         </div>
       ))}
+      <div className="jp-evn-submit-cite-format">
+        <a
+          className="jp-evn-submit-cite-name"
+          href={link}
+          target="_blank"
+          rel="noopener noreferrer"
+        >
+          {linkName}
+        </a>
+        <p>{link}</p>
+        <button
+          type="button"
+          className="jp-mod-styled jp-evn-submit-button"
+          onClick={() => copy(trans.__('The link'), link)}
+        >
+          {trans.__('Copy the link')}
+        </button>
+      </div>
       <p role="status" className="jp-evn-submit-meta">
         {copied}
       </p>
