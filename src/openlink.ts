@@ -11,8 +11,10 @@ import {
   nullTranslator
 } from '@jupyterlab/translation';
 import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
+import { EvnApi } from './api';
 import { CommandIDs } from './commands';
 import { SCHEMAS } from './contract';
+import { requestAPI } from './request';
 import { RuleError, experimentCode, notebookName } from './rules';
 
 /**
@@ -108,10 +110,33 @@ export function openLink(
     : URLExt.join(PageConfig.getBaseUrl(), path);
 }
 
+/**
+ * The notebook's title as the archive's search gives it; its name when the
+ * search does not find it or fails (the question is asked all the same).
+ */
+export async function findTitle(
+  api: EvnApi,
+  target: IOpenTarget
+): Promise<string> {
+  try {
+    const { notebooks } = await api.search({
+      experiment: target.experiment,
+      limit: 100
+    });
+    const hit = notebooks.find(
+      n => n.owner === target.owner && n.name === target.name
+    );
+    return hit?.title || target.name;
+  } catch {
+    return target.name;
+  }
+}
+
 /** Ask the reader; `true` only for Open. */
 export async function confirmOpen(
   target: IOpenTarget,
-  trans: TranslationBundle
+  trans: TranslationBundle,
+  title: string = target.name
 ): Promise<boolean> {
   const version =
     target.version !== undefined
@@ -121,7 +146,7 @@ export async function confirmOpen(
     title: trans.__('Open from the EVN archive'),
     body: trans.__(
       'Open a copy of %1 (%2, %3) from the EVN archive?',
-      target.name,
+      title,
       target.experiment,
       version
     ),
@@ -209,6 +234,7 @@ export const openLinkPlugin: JupyterFrontEndPlugin<void> = {
     if (value === null) {
       return;
     }
+    const api = new EvnApi(requestAPI);
     window.history.replaceState(
       window.history.state,
       '',
@@ -218,7 +244,8 @@ export const openLinkPlugin: JupyterFrontEndPlugin<void> = {
       openFromLink({
         value,
         trans,
-        ask: target => confirmOpen(target, trans),
+        ask: async target =>
+          confirmOpen(target, trans, await findTitle(api, target)),
         openCopy: args => app.commands.execute(CommandIDs.openCopy, args),
         refuse: message => Notification.error(message, { autoClose: false })
       })

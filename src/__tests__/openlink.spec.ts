@@ -4,6 +4,7 @@ import { nullTranslator } from '@jupyterlab/translation';
 import {
   IOpenTarget,
   confirmOpen,
+  findTitle,
   openFromLink,
   openLink,
   openParam,
@@ -112,13 +113,38 @@ describe('openFromLink', () => {
   });
 });
 
+describe('findTitle', () => {
+  const target = { experiment: 'EG078B', owner: 'demo', name: 'calibration' };
+
+  it('is the title the archive search gives', async () => {
+    const server = new FakeServer();
+    server.answer('GET search', {
+      notebooks: [
+        { ...SUMMARY, owner: 'other', title: 'Not this one' },
+        { ...SUMMARY, snippet: '' }
+      ],
+      next_cursor: null
+    });
+    expect(await findTitle(server.api(), target)).toBe(SUMMARY.title);
+    expect(server.calls[0].endPoint).toBe('search?experiment=EG078B&limit=100');
+  });
+
+  it('is the name when the search fails or finds nothing', async () => {
+    const server = new FakeServer(); // no answer: the search fails
+    expect(await findTitle(server.api(), target)).toBe('calibration');
+    server.answer('GET search', { notebooks: [], next_cursor: null });
+    expect(await findTitle(server.api(), target)).toBe('calibration');
+  });
+});
+
 describe('the confirmation dialog', () => {
   afterEach(() => Dialog.flush());
 
   async function answer(label: string): Promise<boolean> {
     const asked = confirmOpen(
       { experiment: 'EG078B', owner: 'demo', name: 'calibration', version: 2 },
-      trans
+      trans,
+      'Calibration of EG078B'
     );
     let dialog: Element | null = null;
     for (let i = 0; i < 50 && !dialog; i++) {
@@ -126,7 +152,7 @@ describe('the confirmation dialog', () => {
       dialog = document.querySelector('.jp-Dialog');
     }
     expect(dialog!.textContent).toContain(
-      'Open a copy of calibration (EG078B, version 2) from the EVN archive?'
+      'Open a copy of Calibration of EG078B (EG078B, version 2) from the EVN archive?'
     );
     const button = Array.from(dialog!.querySelectorAll('button')).find(
       b => b.textContent?.trim() === label

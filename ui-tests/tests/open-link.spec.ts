@@ -112,7 +112,7 @@ test('a link asks, then opens a copy of the archived notebook in a tab', async (
 
   const dialog = page.locator('.jp-Dialog');
   await expect(dialog).toContainText(
-    `Open a copy of ${NAME} (${EXPERIMENT}, version ${version}) from the EVN archive?`,
+    `Open a copy of ${HEADING} (${EXPERIMENT}, version ${version}) from the EVN archive?`,
     { timeout: 60000 }
   );
   // the address bar no longer names the notebook: a reload does not ask again
