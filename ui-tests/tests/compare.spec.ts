@@ -6,7 +6,7 @@ import {
 } from '@jupyterlab/galata';
 import * as fs from 'fs';
 import * as path from 'path';
-import { stack } from './env';
+import { need, researcherToken, stack } from './env';
 
 /**
  * Compare two archived versions with nbdime: two versions submitted straight
@@ -18,33 +18,6 @@ const suffix = String(Date.now() % 10000).padStart(4, '0');
 const EXPERIMENT = `UC${suffix}D`;
 const NAME = 'calibration';
 const COMPARE = 'evn-submit:compare';
-
-function env(name: string): string {
-  const value = process.env[name];
-  if (!value) {
-    throw new Error(`${name} is not set: eval "$(python3 -m devstack env)"`);
-  }
-  return value;
-}
-
-/** An access token of the demo researcher (test-only client, password grant). */
-async function accessToken(): Promise<string> {
-  const r = await fetch(
-    `${env('EVN_ISSUER_URL')}/protocol/openid-connect/token`,
-    {
-      method: 'POST',
-      body: new URLSearchParams({
-        grant_type: 'password',
-        client_id: env('EVN_TEST_CLIENT_ID'),
-        username: stack.user,
-        password: stack.password,
-        scope: 'openid'
-      })
-    }
-  );
-  expect(r.status).toBe(200);
-  return (await r.json()).access_token;
-}
 
 function code(id: string, source: string, output: string, count: number) {
   return {
@@ -96,7 +69,7 @@ const VERSIONS = [
 
 async function submit(token: string, nb: object, message: string) {
   const r = await fetch(
-    `${env('EVN_SERVICE_URL')}/api/v1/experiments/${EXPERIMENT}/notebooks`,
+    `${need('EVN_SERVICE_URL')}/api/v1/experiments/${EXPERIMENT}/notebooks`,
     {
       method: 'POST',
       headers: {
@@ -142,7 +115,7 @@ test.describe.configure({ mode: 'serial' });
 test.use({ autoGoto: true, mockSettings: galata.DEFAULT_SETTINGS });
 
 test.beforeAll(async () => {
-  const token = await accessToken();
+  const token = await researcherToken();
   expect((await submit(token, VERSIONS[0], 'first')).version).toBe(1);
   expect((await submit(token, VERSIONS[1], 'second')).version).toBe(2);
 });

@@ -1,7 +1,7 @@
 /**
  * The real stack, as `eval "$(python3 -m devstack env)"` exports it.
  */
-function need(name: string): string {
+export function need(name: string): string {
   const value = process.env[name];
   if (!value) {
     throw new Error(
@@ -34,4 +34,25 @@ export async function gitea(path: string): Promise<Response> {
   return fetch(`${stack.giteaUrl}/api/v1${path}`, {
     headers: { Authorization: `token ${stack.giteaToken}` }
   });
+}
+
+/** An access token of the demo researcher (the test-only client's password grant). */
+export async function researcherToken(): Promise<string> {
+  const response = await fetch(
+    `${need('EVN_ISSUER_URL')}/protocol/openid-connect/token`,
+    {
+      method: 'POST',
+      body: new URLSearchParams({
+        grant_type: 'password',
+        client_id: need('EVN_TEST_CLIENT_ID'),
+        username: stack.user,
+        password: stack.password,
+        scope: 'openid'
+      })
+    }
+  );
+  if (response.status !== 200) {
+    throw new Error(`no token for the demo researcher: ${response.status}`);
+  }
+  return (await response.json()).access_token;
 }

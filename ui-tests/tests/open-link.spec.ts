@@ -1,7 +1,7 @@
 import { expect, galata, test } from '@jupyterlab/galata';
 import * as fs from 'fs';
 import * as path from 'path';
-import { stack } from './env';
+import { need, researcherToken, stack } from './env';
 
 /**
  * Open from anywhere: a reader follows a link from a paper or the archive's
@@ -15,32 +15,6 @@ const suffix = String(Date.now() % 10000).padStart(4, '0');
 const EXPERIMENT = `OL${suffix}K`;
 const NAME = 'calibration';
 const HEADING = `Opened from a link: ${EXPERIMENT}`;
-
-function env(name: string): string {
-  const value = process.env[name];
-  if (!value) {
-    throw new Error(`${name} is not set: eval "$(python3 -m devstack env)"`);
-  }
-  return value;
-}
-
-async function accessToken(): Promise<string> {
-  const r = await fetch(
-    `${env('EVN_ISSUER_URL')}/protocol/openid-connect/token`,
-    {
-      method: 'POST',
-      body: new URLSearchParams({
-        grant_type: 'password',
-        client_id: env('EVN_TEST_CLIENT_ID'),
-        username: stack.user,
-        password: stack.password,
-        scope: 'openid'
-      })
-    }
-  );
-  expect(r.status).toBe(200);
-  return (await r.json()).access_token;
-}
 
 async function submit(): Promise<number> {
   const notebook = {
@@ -60,11 +34,11 @@ async function submit(): Promise<number> {
     ]
   };
   const r = await fetch(
-    `${env('EVN_SERVICE_URL')}/api/v1/experiments/${EXPERIMENT}/notebooks`,
+    `${need('EVN_SERVICE_URL')}/api/v1/experiments/${EXPERIMENT}/notebooks`,
     {
       method: 'POST',
       headers: {
-        Authorization: `Bearer ${await accessToken()}`,
+        Authorization: `Bearer ${await researcherToken()}`,
         'Content-Type': 'application/json',
         'Idempotency-Key': `ui-open-link-${EXPERIMENT}`
       },

@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
 import * as fs from 'fs';
 import * as path from 'path';
-import { stack } from './env';
+import { need, researcherToken, stack } from './env';
 
 /**
  * A researcher following a permalink sees the notebook, not its JSON: Gitea
@@ -11,40 +11,12 @@ import { stack } from './env';
  * JupyterLab page is needed.
  */
 
-function need(name: string): string {
-  const value = process.env[name];
-  if (!value) {
-    throw new Error(
-      `${name} is not set: run eval "$(python3 -m devstack env)" before the UI tests`
-    );
-  }
-  return value;
-}
-
 // A 16 x 8 red PNG: its natural width shows that the browser decoded it.
 const PNG =
   'iVBORw0KGgoAAAANSUhEUgAAABAAAAAICAIAAAB/FOjAAAAAE0lEQVR42mM4oaFBEmIY1UALDQCHzYwBoXg0cQAAAABJRU5ErkJggg==';
 const suffix = String(Date.now() % 10000).padStart(4, '0');
 const EXPERIMENT = `PL${suffix}A`;
 const HEADING = `Bandpass of ${EXPERIMENT}`;
-
-async function researcherToken(): Promise<string> {
-  const response = await fetch(
-    `${need('EVN_ISSUER_URL')}/protocol/openid-connect/token`,
-    {
-      method: 'POST',
-      body: new URLSearchParams({
-        grant_type: 'password',
-        client_id: need('EVN_TEST_CLIENT_ID'),
-        username: stack.user,
-        password: stack.password,
-        scope: 'openid'
-      })
-    }
-  );
-  expect(response.status).toBe(200);
-  return (await response.json()).access_token;
-}
 
 async function submit(): Promise<string> {
   const notebook = {
