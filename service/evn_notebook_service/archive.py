@@ -109,7 +109,8 @@ class Archive:
         self.config = config
         self.gitea = gitea
         self.indexer = indexer  # told of every commit, after Gitea confirmed it
-        self.locks = KeyedLocks()
+        # one writer per repository in this process; shared with the indexer's reindexes
+        self.locks = indexer.locks if indexer is not None else KeyedLocks()
         self._known_repos: set[str] = set()
 
     async def ensure_repo(self, repo: str) -> None:

@@ -45,7 +45,10 @@ class Indexer:
         self.reader = RepoReader(config, gitea, index)
         self.rebuilding = False  # the reader answers 503 meanwhile
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self._locks = KeyedLocks()
+        # per repository: a reindex and the Archive's commit + write-through never interleave
+        # (the Archive shares these locks), so a reindex that read Gitea just before a commit
+        # cannot replace the rows that commit's write-through wrote
+        self.locks = KeyedLocks()
         self._pending: dict[str, None] = {}  # an ordered set of repositories to reindex
         self._wake = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
@@ -55,7 +58,7 @@ class Indexer:
         the repository is gone); the number of notebooks indexed."""
         experiment = experiment.upper()
         started = time.perf_counter()
-        async with self._locks.hold(experiment):
+        async with self.locks.hold(experiment):
             repo = await self.reader.read(experiment)
             if repo is None:
                 await asyncio.to_thread(self.index.replace_repo, experiment, [], "", "")

@@ -38,6 +38,7 @@ from evn_notebook_service.index import (
     VersionRecord,
 )
 from evn_notebook_service.indexer import Indexer
+from evn_notebook_service.locks import KeyedLocks
 from evn_notebook_service.submission import parse_submission
 from svc_api import GiteaInspector, OpenAPI, body, notebook, submit
 from svc_process import STACK_KEYS, ServiceProcess
@@ -349,6 +350,8 @@ def test_a_crash_between_the_commit_and_the_index_loses_nothing_after_a_reconcil
     config = _config(stack, monkeypatch)
 
     class Crashing:
+        locks = KeyedLocks()
+
         async def committed(self, *args: object) -> None:
             raise RuntimeError("the process died between the commit and the index write")
 
