@@ -50,7 +50,7 @@ class WebhookHandler(BaseHandler):
         event = self.request.headers.get("X-Gitea-Event", "")
         try:
             payload = json.loads(self.request.body)
-        except (ValueError, UnicodeDecodeError) as e:
+        except (ValueError, UnicodeDecodeError, RecursionError) as e:  # nested too deep too
             raise BadRequest("the webhook body is not JSON") from e
         repo = _pushed_repo(payload, self.config.gitea_org) if event == "push" else None
         try:
