@@ -135,23 +135,10 @@ class Reader:
         """The index's ``folder`` of ``owner/name``: itself, but a legacy file's path."""
         if owner != LEGACY_OWNER:
             return f"{owner}/{name}"
-        found = await self._query(self._legacy_folder, experiment, name)
+        found = await self._query(self.index.folder_of, experiment, owner, name)
         if found is None:
             raise NotFound(f"{owner}/{name} is not archived in {experiment}")
-        return found
-
-    def _legacy_folder(self, experiment: str, name: str) -> str | None:
-        # TODO(index): ask the index for (experiment, owner, name) once it can; this walks the
-        # experiment's rows (in the index, 100 at a time) and only for a legacy address.
-        cursor = None
-        while True:
-            page = self.index.experiment_page(experiment, 100, cursor)
-            for item in page.items:
-                if item["owner"] == LEGACY_OWNER and item["name"] == name:
-                    return str(item["folder"])
-            if page.next_cursor is None:
-                return None
-            cursor = page.next_cursor
+        return str(found)
 
     async def versions(
         self, experiment: str, owner: str, name: str, limit: int, cursor: str | None

@@ -1,7 +1,8 @@
 """The archive index: a derived, rebuildable copy of what Gitea holds (docs/index.md)."""
 
 from .cursor import BadCursor
-from .store import LEGACY_OWNER, Index, NotebookRecord, Page, SearchQuery, VersionRecord
+from .records import LEGACY_OWNER, NotebookRecord, Page, SearchQuery, VersionRecord
+from .store import Index
 
 __all__ = [
     "LEGACY_OWNER",

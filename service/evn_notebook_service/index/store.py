@@ -25,7 +25,6 @@ from .cursor import encode as encode_cursor
 from .engine import WRITE, forget_stale_wal, make_engine, serialize_migrations, sqlite_path
 from .fulltext import FullText, plain_snippet, searchable
 from .records import (
-    LEGACY_OWNER,
     SORTS,
     NotebookRecord,
     Page,
@@ -39,16 +38,6 @@ from .records import (
     version_row,
 )
 from .schema import leases, notebook_texts, notebooks, repos, versions
-
-__all__ = [
-    "LEGACY_OWNER",
-    "BadCursor",
-    "Index",
-    "NotebookRecord",
-    "Page",
-    "SearchQuery",
-    "VersionRecord",
-]
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 MAX_LIMIT = 100
@@ -225,6 +214,17 @@ class Index:
         return conn.execute(
             select(*ITEM_COLUMNS).where(nb.experiment == experiment.upper(), nb.folder == folder)
         ).first()
+
+    def folder_of(self, experiment: str, owner: str, name: str) -> str | None:
+        """The ``folder`` of the notebook addressed as ``owner/name`` (a legacy entry's folder is
+        its file's path), or None; one lookup on (experiment, owner, name)."""
+        with self._read() as conn:
+            found = conn.execute(
+                select(nb.folder).where(
+                    nb.experiment == experiment.upper(), nb.owner == owner, nb.name == name
+                )
+            ).first()
+        return None if found is None else str(found.folder)
 
     def versions_page(
         self, experiment: str, folder: str, limit: int, cursor: str | None
