@@ -49,6 +49,10 @@ def up(state: dict, stack_env: dict[str, str]) -> None:
         EVN_SERVICE_INDEX_URL=index_url(stack_env),
         EVN_SERVICE_WEBHOOK_SECRET=webhook_secret(state),
         EVN_SERVICE_RECONCILE_SECONDS=os.environ.get("EVN_SERVICE_RECONCILE_SECONDS", "60"),
+        # the test suites create hundreds of repositories as a few researchers: the abuse
+        # limits of a real archive (10 new repositories a day) would refuse them
+        EVN_SERVICE_MAX_NEW_REPOSITORIES=os.environ.get("EVN_SERVICE_MAX_NEW_REPOSITORIES", "0"),
+        EVN_SERVICE_MAX_SUBMISSIONS=os.environ.get("EVN_SERVICE_MAX_SUBMISSIONS", "0"),
     )
     procs.say(f"starting the notebook service on 127.0.0.1:{state['ports']['service']}")
     procs.start(

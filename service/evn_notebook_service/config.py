@@ -303,6 +303,66 @@ class ServiceConfig(Configurable):
             raise ValueError(f"reconcile_seconds must be 0 or more, got {proposal['value']}")
         return proposal["value"]
 
+    body_timeout_seconds = Float(
+        config=True,
+        help="Seconds a client may take to send a request body; a slower one is answered 408 and "
+        "its connection closed. Env: EVN_SERVICE_BODY_TIMEOUT_SECONDS.",
+    )
+
+    @default("body_timeout_seconds")
+    def _body_timeout_default(self) -> float:
+        return float(_env("EVN_SERVICE_BODY_TIMEOUT_SECONDS", "120"))
+
+    shutdown_grace_seconds = Float(
+        config=True,
+        help="Seconds a SIGTERM or SIGINT lets requests in flight finish (no new connection is "
+        "accepted meanwhile) before the rest are cut off. Env: EVN_SERVICE_SHUTDOWN_GRACE_SECONDS.",
+    )
+
+    @default("shutdown_grace_seconds")
+    def _shutdown_grace_default(self) -> float:
+        return float(_env("EVN_SERVICE_SHUTDOWN_GRACE_SECONDS", "30"))
+
+    max_new_repositories = Int(
+        config=True,
+        help="New experiment repositories one researcher may create per "
+        "new_repository_window_seconds (429 beyond; counted per service process); 0: no limit. "
+        "Env: EVN_SERVICE_MAX_NEW_REPOSITORIES.",
+    )
+
+    @default("max_new_repositories")
+    def _max_new_repositories_default(self) -> int:
+        return int(_env("EVN_SERVICE_MAX_NEW_REPOSITORIES", "10"))
+
+    new_repository_window_seconds = Float(
+        config=True,
+        help="The window of max_new_repositories. Env: EVN_SERVICE_NEW_REPOSITORY_WINDOW_SECONDS.",
+    )
+
+    @default("new_repository_window_seconds")
+    def _new_repository_window_default(self) -> float:
+        return float(_env("EVN_SERVICE_NEW_REPOSITORY_WINDOW_SECONDS", "86400"))
+
+    max_submissions = Int(
+        config=True,
+        help="Submissions one researcher may make per submission_window_seconds (429 beyond; a "
+        "replay of the same request is not counted; counted per service process); 0: no limit. "
+        "Env: EVN_SERVICE_MAX_SUBMISSIONS.",
+    )
+
+    @default("max_submissions")
+    def _max_submissions_default(self) -> int:
+        return int(_env("EVN_SERVICE_MAX_SUBMISSIONS", "120"))
+
+    submission_window_seconds = Float(
+        config=True,
+        help="The window of max_submissions. Env: EVN_SERVICE_SUBMISSION_WINDOW_SECONDS.",
+    )
+
+    @default("submission_window_seconds")
+    def _submission_window_default(self) -> float:
+        return float(_env("EVN_SERVICE_SUBMISSION_WINDOW_SECONDS", "3600"))
+
     log_level = Unicode(config=True, help="Log level. Env: EVN_SERVICE_LOG_LEVEL.")
 
     @default("log_level")

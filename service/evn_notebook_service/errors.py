@@ -41,12 +41,36 @@ class NotFound(ServiceError):
     status = 404
 
 
+class MethodNotAllowed(ServiceError):
+    """405; ``allow`` lists the methods the route has (sent as ``Allow``)."""
+
+    status = 405
+
+    def __init__(self, message: str, *, allow: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.allow = allow
+
+
+class RequestTimeout(ServiceError):
+    status = 408
+
+
 class PayloadTooLarge(ServiceError):
     status = 413
 
 
 class UnsupportedMediaType(ServiceError):
     status = 415
+
+
+class TooManyRequests(ServiceError):
+    """429; ``retry_after`` (seconds) is sent as ``Retry-After``."""
+
+    status = 429
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class UpstreamError(ServiceError):
