@@ -4,6 +4,8 @@ The top-level ``contract/`` folder is the one source; each distribution's ``cont
 consists of symbolic links to these files, which a wheel carries as plain files.
 """
 
+from . import jsonsafe
+from .jsonsafe import loads as json_loads
 from .metadata import parse_metadata, text_field
 from .rules import (
     RuleError,
@@ -28,6 +30,8 @@ __all__ = [
     "document",
     "experiment_code",
     "idempotency_key",
+    "json_loads",
+    "jsonsafe",
     "licences",
     "limit",
     "name_from_title",

@@ -1,0 +1,1 @@
+../../contract/jsonsafe.py
