@@ -13,7 +13,15 @@ import nbformat
 from nbformat.validator import ValidationError
 
 from .contract import idempotency_key as key_rule
-from .contract import limit, name_from_title, notebook_name, parse_metadata, schema, text_field
+from .contract import (
+    json_loads,
+    limit,
+    name_from_title,
+    notebook_name,
+    parse_metadata,
+    schema,
+    text_field,
+)
 from .errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
 BODY_FIELDS = set(schema("Submission")["properties"])
@@ -132,10 +140,9 @@ def _body_object(held: list[bytearray]) -> tuple[dict[str, Any], str]:
     if not body or body.isspace():
         raise BadRequest("the request body is empty; send {notebook, metadata, ...} as JSON")
     fingerprint = hashlib.sha256(body).hexdigest()
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise BadRequest(f"the request body is not valid JSON: {str(e)[:200]}") from e
+    # strict UTF-8, depth, NaN and lone surrogates (cells, metadata, provenance, message): a
+    # RuleError is a 400 here rather than a UnicodeEncodeError (500) when the notebook is stored
+    data = json_loads(body)
     del body
     if not isinstance(data, dict):
         raise BadRequest("the request body must be a JSON object {notebook, metadata, ...}")

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 
 import pytest
 from evn_notebook_service.contract import RuleError, json_loads, limit
+from svc_api import GiteaInspector, OpenAPI, body, metadata, notebook, submit
+from svc_process import ServiceProcess
 
 
 def refused(body: bytes | str, **kw: object) -> str:
@@ -145,3 +148,60 @@ def test_a_20_mb_notebook_parses_well_under_a_second(line: str) -> None:
     elapsed = time.perf_counter() - start
     assert len(value["notebook"]["cells"]) == 18_000
     assert elapsed < 1.0, elapsed
+
+
+LONE = "x\ud800y"  # json.dumps writes it as the escape "x\\ud800y"
+
+SURROGATE_BODIES = {
+    "cells/0/source": body(notebook=notebook(source=LONE)),
+    "metadata/title": body(metadata={**metadata(), "title": LONE}),
+    "a key of notebook/metadata": body(notebook={**notebook(), "metadata": {LONE: 1}}),
+    "provenance/tool": body(provenance={"tool": LONE}),
+    "message": body(message=LONE),
+}
+
+
+@pytest.mark.stack
+@pytest.mark.parametrize("where", list(SURROGATE_BODIES))
+def test_a_lone_surrogate_anywhere_in_a_submission_is_a_400(
+    where: str,
+    service: ServiceProcess,
+    token: Callable[..., str],
+    openapi: OpenAPI,
+    gitea: GiteaInspector,
+    code: str,
+) -> None:
+    r = submit(service.url, code, token(), SURROGATE_BODIES[where])
+    assert r.status_code == 400, r.text
+    message = openapi.check("/api/v1/experiments/{code}/notebooks", "post", r)["message"]
+    assert "lone surrogate" in message
+    assert where in message
+    assert not gitea.repo_exists(code)
+
+
+@pytest.mark.stack
+@pytest.mark.parametrize(
+    ("payload", "phrase"),
+    [
+        (json.dumps(body()).encode("utf-16"), "must be UTF-8"),
+        (b"\xef\xbb\xbf" + json.dumps(body()).encode(), "byte-order mark"),
+        (b'{"notebook": ' * 70 + b"1" + b"}" * 70, "nested deeper than 64"),
+        (b"[" * 50_000, "nested deeper than 64"),
+        (json.dumps(body(provenance={"x": float("nan")})).encode(), "no NaN"),
+    ],
+    ids=["utf-16", "bom", "depth-70", "50000-brackets", "nan"],
+)
+def test_a_body_jsonsafe_refuses_is_a_400(
+    payload: bytes,
+    phrase: str,
+    service: ServiceProcess,
+    token: Callable[..., str],
+    openapi: OpenAPI,
+    gitea: GiteaInspector,
+    code: str,
+) -> None:
+    r = submit(service.url, code, token(), payload)
+    assert r.status_code == 400, r.text
+    message = openapi.check("/api/v1/experiments/{code}/notebooks", "post", r)["message"]
+    assert phrase in message
+    assert not gitea.repo_exists(code)
