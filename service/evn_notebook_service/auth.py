@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -149,12 +150,37 @@ class TokenVerifier:
             raise Unauthorized(f"the token is invalid: {e}") from e
 
 
+NOREPLY_DOMAIN = "users.noreply.evn-archive.invalid"
+# an address a commit and an RO-Crate can carry: one @, no spaces, controls or angle brackets
+_EMAIL = re.compile(r"[^@\s<>\x00-\x1f\x7f]+@[^@\s<>\x00-\x1f\x7f]+")
+
+
 def _identity(claims: dict[str, Any]) -> Identity:
+    """Who the token names. Only ``sub`` and ``preferred_username`` are required; a claim of the
+    wrong type is refused (``sub``) or replaced by a fallback (``name``, ``email``), never a 500."""
     if claims.get("typ", "Bearer") != "Bearer":
         raise Unauthorized(f"a {claims.get('typ')} token cannot be used here; send an access token")
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not sub.strip():
+        raise Unauthorized(
+            "the token's sub claim is missing or empty, so it names no researcher; "
+            "ask the operator to check the identity provider"
+        )
     username = claims.get("preferred_username")
     if not isinstance(username, str) or not username:
         raise Unauthorized("the token lacks preferred_username; ask the operator to map it")
-    name = claims.get("name") or username
-    email = claims.get("email") or f"{username}@users.noreply.evn-archive.invalid"
-    return Identity(sub=str(claims["sub"]), username=username, name=str(name), email=str(email))
+    name = claims.get("name")
+    name = name.strip() if isinstance(name, str) and name.strip() else username
+    return Identity(sub=sub, username=username, name=name, email=author_email(claims, username))
+
+
+def author_email(claims: dict[str, Any], username: str) -> str:
+    """The token's ``email`` when the identity provider says it was verified (the JSON boolean
+    ``email_verified: true``, as Keycloak sends it; the string "true" does not count), else the
+    researcher's no-reply address, so nobody can sign commits with an address they do not own."""
+    email = claims.get("email")
+    if claims.get("email_verified") is True and isinstance(email, str):
+        email = email.strip()
+        if len(email) <= 254 and _EMAIL.fullmatch(email):
+            return email
+    return f"{username}@{NOREPLY_DOMAIN}"
