@@ -13,6 +13,9 @@ from typing import Any
 
 import pytest
 import requests
+from evn_notebook_service.auth import NOREPLY_DOMAIN, _identity
+from evn_notebook_service.errors import Unauthorized
+from evn_notebook_service.rocrate import SUBMITTER_ID
 from hypothesis import given
 from hypothesis import strategies as st
 from svc_api import GiteaInspector, body, submit
@@ -20,9 +23,6 @@ from svc_process import ServiceProcess
 from svc_tokens import RealmKey, claims_of
 
 from devstack.testing import password_grant
-from evn_notebook_service.auth import NOREPLY_DOMAIN, _identity
-from evn_notebook_service.errors import Unauthorized
-from evn_notebook_service.rocrate import SUBMITTER_ID
 
 BASE = {"sub": "0b7c-sub", "preferred_username": "ada", "name": "Ada Lovelace"}
 
@@ -48,9 +48,7 @@ def test_a_verified_email_is_the_authors() -> None:
     )
 
 
-@pytest.mark.parametrize(
-    "verified", [False, None, "true", "True", 1, "1", [True], {"value": True}]
-)
+@pytest.mark.parametrize("verified", [False, None, "true", "True", 1, "1", [True], {"value": True}])
 def test_an_email_not_verified_by_a_json_true_is_not_used(verified: Any) -> None:
     assert ident(email="ada@example.org", email_verified=verified).email == (
         f"ada@{NOREPLY_DOMAIN}"
@@ -87,8 +85,7 @@ JSON = st.recursive(
     st.fixed_dictionaries(
         {},
         optional={
-            k: JSON
-            for k in ("sub", "preferred_username", "name", "email", "email_verified", "typ")
+            k: JSON for k in ("sub", "preferred_username", "name", "email", "email_verified", "typ")
         },
     )
 )
@@ -162,7 +159,6 @@ def _authors(gitea: GiteaInspector, code: str, result: dict[str, Any]) -> tuple[
     crate = gitea.raw(code, f"{result['folder']}/ro-crate-metadata.json", result["commit"]).json()
     submitter = {e["@id"]: e for e in crate["@graph"]}[SUBMITTER_ID]
     return commit_email, submitter["email"]
-
 
 
 @pytest.mark.stack
