@@ -27,6 +27,7 @@ from .gitea import GiteaClient
 from .layout import PROVENANCE, NotebookPaths, idempotency_path, permalink
 from .locks import KeyedLocks
 from .logs import log
+from .quota import Clock, Quotas, Ticket
 from .rocrate import build_crate
 from .submission import Submission, dump_json
 
@@ -67,6 +68,7 @@ class Write:
     sub: Submission
     idem_path: str
     must_exist: bool
+    ticket: Ticket  # its places in the researcher's abuse limits (``quota.py``)
 
 
 class RetryPolicy:
@@ -104,25 +106,41 @@ class RetryPolicy:
 
 class Archive:
     def __init__(
-        self, config: ServiceConfig, gitea: GiteaClient, indexer: Indexer | None = None
+        self,
+        config: ServiceConfig,
+        gitea: GiteaClient,
+        indexer: Indexer | None = None,
+        *,
+        clock: Clock | None = None,
     ) -> None:
         self.config = config
+        self.quotas = Quotas(config, clock) if clock else Quotas(config)
         self.gitea = gitea
         self.indexer = indexer  # told of every commit, after Gitea confirmed it
         # one writer per repository in this process; shared with the indexer's reindexes
         self.locks = indexer.locks if indexer is not None else KeyedLocks()
         self._known_repos: set[str] = set()
 
-    async def ensure_repo(self, repo: str) -> None:
+    async def ensure_repo(self, repo: str, ticket: Ticket, *, must_exist: bool = False) -> None:
+        """Create the experiment's repository if it is missing: a new repository and a
+        submission are reserved first (429 beyond either limit, nothing created).
+        ``must_exist``: a new version, whose repository is never created (404)."""
         if repo in self._known_repos:
             return
         if not await self.gitea.repo_exists(repo):
+            if must_exist:
+                raise NotFound(f"experiment {repo} has no archived notebooks")
             if not self.config.create_repos:
                 raise NotFound(
                     f"experiment {repo} has no archive repository and this service does not "
                     "create them; ask the archive operator"
                 )
-            await self.gitea.create_repo(repo, f"Notebooks archived for EVN experiment {repo}")
+            ticket.reserve(repository=True)
+            try:
+                await self.gitea.create_repo(repo, f"Notebooks archived for EVN experiment {repo}")
+            except BaseException:
+                ticket.release("repository")
+                raise
             log.info("created repository", extra={"fields": {"experiment": repo}})
         self._known_repos.add(repo)
 
@@ -177,12 +195,19 @@ class Archive:
                 f"{owner}/{sub.name} belongs to {owner}; only its owner can submit new versions"
             )
         paths = NotebookPaths(owner, sub.name)
-        write = Write(
-            identity, experiment, paths, sub, idempotency_path(identity.sub, key), must_exist
-        )
+        ticket = self.quotas.ticket(identity.sub)
+        idem = idempotency_path(identity.sub, key)
+        write = Write(identity, experiment, paths, sub, idem, must_exist, ticket)
         async with self.locks.hold(experiment):
-            await self.ensure_repo(experiment)
-            return await self._write(write)
+            try:
+                await self.ensure_repo(experiment, ticket, must_exist=must_exist)
+                result = await self._write(write)
+            except BaseException:
+                ticket.release("submission")  # a created repository stays counted
+                raise
+        if not result["created"]:
+            ticket.release("submission")  # a replay is not counted
+        return result
 
     async def _write(self, write: Write) -> dict[str, Any]:
         """Attempt after attempt until one commits or replays, or the retry policy gives up."""
@@ -195,7 +220,9 @@ class Archive:
             except GiteaResponseError as e:
                 if e.gitea_status == 404:
                     self._known_repos.discard(write.experiment)
-                    await self.ensure_repo(write.experiment)
+                    await self.ensure_repo(
+                        write.experiment, write.ticket, must_exist=write.must_exist
+                    )
                 delay = retry.delay(e, attempt)
                 if delay is None:
                     raise
@@ -217,6 +244,7 @@ class Archive:
             )
         if state is None and write.must_exist:
             raise NotFound(f"{paths.folder} is not archived in {experiment}")
+        write.ticket.reserve()  # not a replay: a submission (429 beyond the limit)
         record, body = await asyncio.to_thread(self._commit_body, write, state, state_raw)
         answer = await self.gitea.change_files(experiment, body)
         commit = answer["commit"]["sha"]
