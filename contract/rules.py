@@ -75,29 +75,44 @@ _UPPER = {c: c - 32 for c in range(ord("a"), ord("z") + 1)}
 
 
 def experiment_code(raw: Any, pattern: re.Pattern[str] | None = None) -> str:
-    """The canonical (upper-case) experiment code, or a ``RuleError`` saying what one looks like.
+    """The canonical (upper-case) experiment code, or a ``RuleError`` saying what is wrong.
 
+    Nothing is trimmed: a space or a line break anywhere is refused (a form or a command line
+    trims what a person typed before calling this; a URL's path segment is taken as sent). The
+    text is checked to be ASCII *before* it is upper-cased, in ASCII only, and matched whole.
     ``pattern`` replaces the document's (a service whose operator configured another one).
     """
     if not isinstance(raw, str):
         raise RuleError("the experiment code must be a string such as EG078B")
-    code = ascii_upper(raw.strip())
     rule = pattern or _pattern("ExperimentCode")
-    ok = code.isascii() and len(code) <= schema("ExperimentCode")["maxLength"]
-    if not code or not ok or not rule.fullmatch(code):
+    most = schema("ExperimentCode")["maxLength"]
+    if not raw:
+        problem: str | None = "it is empty"
+    elif bad := _describe_bad_chars(raw, slash=None):
+        problem = f"it contains {bad}"
+    elif len(raw) > most:
+        problem = f"it is {len(raw)} characters long (at most {most})"
+    else:
+        problem = None if rule.fullmatch(ascii_upper(raw)) else ""
+    if problem is not None:
+        detail = f": {problem}" if problem else ""
         raise RuleError(
-            f"{raw[:40]!r} is not an EVN experiment code (expected something like EG078B, "
-            f"matching {rule.pattern})"
+            f"{raw[:40]!r} is not an EVN experiment code{detail} (expected something like "
+            f"EG078B, matching {rule.pattern})"
         )
-    return code
+    return ascii_upper(raw)
 
 
-def _describe_bad_chars(name: str) -> str | None:
-    for ch in name:
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+
+
+def _describe_bad_chars(text: str, slash: str | None) -> str | None:
+    """The first character that is not printable ASCII (or a slash, when ``slash`` says why)."""
+    for ch in text:
         if unicodedata.category(ch).startswith("C"):
             return f"a control or invisible character (U+{ord(ch):04X})"
-        if ch in "/\\":
-            return "a slash (a name is one folder, not a path)"
+        if slash and ch in "/\\":
+            return slash
         if ord(ch) > 127:
             return f"the non-ASCII character {ch!r} (U+{ord(ch):04X})"
         if ch.isspace():
@@ -108,12 +123,13 @@ def _describe_bad_chars(name: str) -> str | None:
 def name_rule() -> str:
     most = schema("NotebookName")["maxLength"]
     return (
-        "use letters, digits, '.', '_' and '-', starting with a letter or digit, "
-        f"at most {most} characters"
+        "use letters, digits, '.', '_' and '-', starting with a letter or digit and not ending "
+        f"in '.', at most {most} characters"
     )
 
 
 def is_reserved(name: str) -> bool:
+    """A reserved name (compared in lower case up to the first '.'), or a reserved suffix."""
     s = schema("NotebookName")
     low = name.lower()
     return low.split(".")[0] in s["x-reserved"] or low.endswith(tuple(s["x-reserved-suffixes"]))
@@ -124,21 +140,35 @@ def notebook_name(raw: Any) -> str:
     if not isinstance(raw, str):
         raise RuleError("the notebook name must be a string such as 'calibration.ipynb'")
     name = raw[: -len(".ipynb")] if raw.lower().endswith(".ipynb") else raw
-    rule = name_rule()
-    if not name:
-        raise RuleError(f"the notebook name is empty; {rule}")
-    bad = _describe_bad_chars(name)
-    if bad:
-        raise RuleError(f"the notebook name contains {bad}; {rule}")
-    if ".." in name:
-        raise RuleError(f"the notebook name must not contain '..'; {rule}")
-    if len(name) > schema("NotebookName")["maxLength"]:
-        raise RuleError(f"the notebook name is {len(name)} characters long; {rule}")
-    if not _matches(name, "NotebookName"):
-        raise RuleError(f"the notebook name {name!r} is not allowed; {rule}")
+    problem = _name_problem(name)
+    if problem:
+        raise RuleError(f"the notebook name {problem}; {name_rule()}")
+    if not _matches(name, "NotebookName"):  # the document's pattern: a backstop
+        raise RuleError(f"the notebook name {name!r} is not allowed; {name_rule()}")
     if is_reserved(name):
         raise RuleError(f"{name!r} is a reserved name; choose another notebook name")
     return name
+
+
+def _name_problem(name: str) -> str | None:
+    """What is wrong with ``name``, said specifically, or None."""
+    if not name:
+        return "is empty"
+    bad = _describe_bad_chars(name, slash="a slash (a name is one folder, not a path)")
+    if bad:
+        return f"contains {bad}"
+    other = next((ch for ch in name if ch not in _NAME_CHARS), None)
+    if other:
+        return f"contains the character {other!r}"
+    if ".." in name:
+        return "must not contain '..'"
+    if len(name) > schema("NotebookName")["maxLength"]:
+        return f"is {len(name)} characters long"
+    if not name[0].isalnum():
+        return f"{name[:40]!r} is not allowed: it must start with a letter or digit"
+    if name.endswith("."):
+        return f"{name[:40]!r} is not allowed: it must not end in '.'"
+    return None
 
 
 def name_from_title(title: str) -> str:
@@ -153,11 +183,13 @@ def name_from_title(title: str) -> str:
     return slug
 
 
-def username_folder(username: str) -> str:
+def username_folder(username: Any) -> str:
     """The submitter's folder; a username that cannot be a safe path segment is refused."""
+    if not isinstance(username, str):
+        raise RuleError("the owner must be a string: an archive username such as 'jdoe'")
     if not _matches(username, "Username") or ".." in username:
         raise RuleError(
-            f"the username {username!r} cannot name an archive folder; ask the operator"
+            f"the username {username[:100]!r} cannot name an archive folder; ask the operator"
         )
     return username
 

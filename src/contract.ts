@@ -10,22 +10,24 @@ export const SCHEMAS = {
     maxLength: 32,
     pattern: '^[A-Z]{1,3}[0-9]{2,4}[A-Z0-9]{0,4}$',
     description:
-      "An EVN experiment code such as EG078B, upper-case (clients upper-case ASCII letters before checking). The service's operator may set another pattern (EVN_SERVICE_EXPERIMENT_PATTERN); the document it serves then shows that one.",
+      "An EVN experiment code such as EG078B, upper-case. Clients upper-case ASCII letters only, and only after checking the code is ASCII; nothing is trimmed, so a space or a line break anywhere is refused. The service's operator may set another pattern (EVN_SERVICE_EXPERIMENT_PATTERN); the document it serves then shows that one.",
     examples: ['EG078B', 'N24L1']
   },
   NotebookName: {
     type: 'string',
     minLength: 1,
     maxLength: 80,
-    pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$',
+    pattern: '^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9_-])?$',
     description:
-      "A notebook's folder name: letters, digits, '.', '_' and '-', starting with a letter or digit; no '..'; not a reserved name (x-reserved, compared in lower case up to the first '.') and not ending in one of x-reserved-suffixes. A trailing '.ipynb' is dropped before the check.",
+      "A notebook's folder name: letters, digits, '.', '_' and '-', starting with a letter or digit and not ending in '.'; no '..'; not a reserved name (x-reserved, compared in lower case up to the first '.', which includes the Windows device names) and not ending in one of x-reserved-suffixes. A trailing '.ipynb' is dropped before the check; nothing is trimmed or case-folded.",
     'x-reserved': [
       'con',
       'prn',
       'aux',
       'nul',
       'clock$',
+      'conout$',
+      'conin$',
       'ro-crate-metadata',
       'ro-crate-preview',
       'provenance',
@@ -79,7 +81,13 @@ export const SCHEMAS = {
       "Defaults that clients and the service share. The service's operator may lower or raise max_notebook_bytes (EVN_SERVICE_MAX_NOTEBOOK_BYTES).",
     properties: {
       max_notebook_bytes: { type: 'integer', default: 67108864 },
-      max_provenance_bytes: { type: 'integer', default: 1048576 }
+      max_provenance_bytes: { type: 'integer', default: 1048576 },
+      max_json_depth: {
+        type: 'integer',
+        default: 64,
+        description:
+          "Deepest nesting of arrays and objects a JSON body may have (the service's and the extension's routes; a notebook's outputs included)."
+      }
     }
   },
   Author: {

@@ -20,10 +20,13 @@ export interface INotebookLike {
   cells?: ReadonlyArray<{ cell_type: string; source: string | string[] }>;
 }
 
-/** `raw` as a canonical experiment code, or '' when it is not one. */
+/**
+ * `raw` as a canonical experiment code, or '' when it is not one. A string is
+ * trimmed first: a person typed it into the notebook's metadata.
+ */
 function codeOrEmpty(raw: unknown): string {
   try {
-    return experimentCode(raw);
+    return experimentCode(typeof raw === 'string' ? raw.trim() : raw);
   } catch (error) {
     if (error instanceof RuleError) {
       return '';

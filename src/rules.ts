@@ -64,21 +64,37 @@ export function asciiUpper(text: string): string {
   return text.replace(/[a-z]/g, c => String.fromCharCode(c.charCodeAt(0) - 32));
 }
 
-/** The canonical (upper-case) experiment code, or a `RuleError`. */
+/**
+ * The canonical (upper-case) experiment code, or a `RuleError` saying what is
+ * wrong. Nothing is trimmed: a space or a line break anywhere is refused (the
+ * form trims what a person typed before calling this). The text is checked to
+ * be ASCII before it is upper-cased, in ASCII only, and matched whole.
+ */
 export function experimentCode(raw: unknown): string {
   if (typeof raw !== 'string') {
     throw new RuleError('the experiment code must be a string such as EG078B');
   }
-  const code = asciiUpper(raw.trim());
   const schema = SCHEMAS.ExperimentCode;
-  const ok = isAscii(code) && length(code) <= schema.maxLength;
-  if (!code || !ok || !whole(schema.pattern).test(code)) {
+  const most = schema.maxLength;
+  let problem: string | null = null;
+  const bad = describeBadChars(raw, null);
+  if (!raw) {
+    problem = 'it is empty';
+  } else if (bad) {
+    problem = `it contains ${bad}`;
+  } else if (raw.length > most) {
+    problem = `it is ${raw.length} characters long (at most ${most})`;
+  } else if (!whole(schema.pattern).test(asciiUpper(raw))) {
+    problem = '';
+  }
+  if (problem !== null) {
+    const detail = problem ? `: ${problem}` : '';
     throw new RuleError(
-      `${quote(raw.slice(0, 40))} is not an EVN experiment code (expected ` +
-        `something like EG078B, matching ${schema.pattern})`
+      `${quote(raw.slice(0, 40))} is not an EVN experiment code${detail} ` +
+        `(expected something like EG078B, matching ${schema.pattern})`
     );
   }
-  return code;
+  return asciiUpper(raw);
 }
 
 function codePoint(ch: string): string {
@@ -86,13 +102,17 @@ function codePoint(ch: string): string {
   return 'U+' + hex.padStart(4, '0');
 }
 
-function describeBadChars(name: string): string | null {
-  for (const ch of name) {
+/**
+ * The first character that is not printable ASCII (or a slash, when `slash`
+ * says why), or null.
+ */
+function describeBadChars(text: string, slash: string | null): string | null {
+  for (const ch of text) {
     if (/\p{C}/u.test(ch)) {
       return `a control or invisible character (${codePoint(ch)})`;
     }
-    if (ch === '/' || ch === '\\') {
-      return 'a slash (a name is one folder, not a path)';
+    if (slash && (ch === '/' || ch === '\\')) {
+      return slash;
     }
     if (!isAscii(ch)) {
       return `the non-ASCII character ${quote(ch)} (${codePoint(ch)})`;
@@ -107,11 +127,16 @@ function describeBadChars(name: string): string | null {
 /** What a notebook name may look like, for messages. */
 export function nameRule(): string {
   return (
-    "use letters, digits, '.', '_' and '-', starting with a letter or digit, " +
+    "use letters, digits, '.', '_' and '-', starting with a letter or digit " +
+    "and not ending in '.', " +
     `at most ${SCHEMAS.NotebookName.maxLength} characters`
   );
 }
 
+/**
+ * A reserved name (compared in lower case up to the first '.'), or a
+ * reserved suffix.
+ */
 export function isReserved(name: string): boolean {
   const schema = SCHEMAS.NotebookName;
   const reserved: ReadonlyArray<string> = schema['x-reserved'];
@@ -131,25 +156,14 @@ export function notebookName(raw: unknown): string {
     );
   }
   const name = raw.toLowerCase().endsWith('.ipynb') ? raw.slice(0, -6) : raw;
-  const rule = nameRule();
-  if (!name) {
-    throw new RuleError(`the notebook name is empty; ${rule}`);
-  }
-  const bad = describeBadChars(name);
-  if (bad) {
-    throw new RuleError(`the notebook name contains ${bad}; ${rule}`);
-  }
-  if (name.includes('..')) {
-    throw new RuleError(`the notebook name must not contain '..'; ${rule}`);
-  }
-  if (length(name) > SCHEMAS.NotebookName.maxLength) {
-    throw new RuleError(
-      `the notebook name is ${length(name)} characters long; ${rule}`
-    );
+  const problem = nameProblem(name);
+  if (problem) {
+    throw new RuleError(`the notebook name ${problem}; ${nameRule()}`);
   }
   if (!matches(name, SCHEMAS.NotebookName)) {
+    // the document's pattern: a backstop
     throw new RuleError(
-      `the notebook name ${quote(name)} is not allowed; ${rule}`
+      `the notebook name ${quote(name)} is not allowed; ${nameRule()}`
     );
   }
   if (isReserved(name)) {
@@ -158,6 +172,37 @@ export function notebookName(raw: unknown): string {
     );
   }
   return name;
+}
+
+/** What is wrong with `name`, said specifically, or null. */
+function nameProblem(name: string): string | null {
+  if (!name) {
+    return 'is empty';
+  }
+  const bad = describeBadChars(
+    name,
+    'a slash (a name is one folder, not a path)'
+  );
+  if (bad) {
+    return `contains ${bad}`;
+  }
+  const other = [...name].find(ch => !/[A-Za-z0-9._-]/.test(ch));
+  if (other) {
+    return `contains the character ${quote(other)}`;
+  }
+  if (name.includes('..')) {
+    return "must not contain '..'";
+  }
+  if (name.length > SCHEMAS.NotebookName.maxLength) {
+    return `is ${name.length} characters long`;
+  }
+  if (!/^[A-Za-z0-9]/.test(name)) {
+    return `${quote(name.slice(0, 40))} is not allowed: it must start with a letter or digit`;
+  }
+  if (name.endsWith('.')) {
+    return `${quote(name.slice(0, 40))} is not allowed: it must not end in '.'`;
+  }
+  return null;
 }
 
 /** An idempotency key as the service accepts it, or a `RuleError`. */

@@ -15,11 +15,12 @@ const AUTHOR = SCHEMAS.Author.properties;
 
 /**
  * The string formats of the form, each checked by the contract's rule
- * (src/rules.ts): an experiment code may be typed in lower case, an ORCID iD
- * must have the right check digit.
+ * (src/rules.ts): an experiment code may be typed in lower case and with
+ * spaces around it (trimmed here, as the model trims it before sending: the
+ * rule itself trims nothing), an ORCID iD must have the right check digit.
  */
 export const FORMATS: Readonly<Record<string, (value: string) => unknown>> = {
-  'evn-experiment-code': experimentCode,
+  'evn-experiment-code': (value: string) => experimentCode(value.trim()),
   orcid: orcidUrl
 };
 

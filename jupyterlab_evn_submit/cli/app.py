@@ -80,10 +80,18 @@ def _add_login_verbs(verbs: Any, common: argparse.ArgumentParser) -> None:
     verbs.add_parser("logout", parents=[common], help="revoke the login and forget it")
 
 
+def typed(text: str) -> str:
+    """An experiment code or a name as a person typed it: the surrounding spaces and line breaks
+    dropped here, because the contract's rules trim nothing (a space anywhere is refused)."""
+    return text.strip()
+
+
 def _add_submit_verb(verbs: Any, common: argparse.ArgumentParser) -> None:
     p = verbs.add_parser("submit", parents=[common], help="archive a notebook (idempotent)")
     p.add_argument("notebook", type=Path, metavar="NOTEBOOK", help="the .ipynb file")
-    p.add_argument("--experiment", "-e", required=True, metavar="CODE", help="e.g. EG078B")
+    p.add_argument(
+        "--experiment", "-e", type=typed, required=True, metavar="CODE", help="e.g. EG078B"
+    )
     p.add_argument("--title", help="default: the first heading of the notebook, else its name")
     p.add_argument("--description", help="a longer description (default: none)")
     p.add_argument(
@@ -101,7 +109,7 @@ def _add_submit_verb(verbs: Any, common: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="a JSON file with title, description, authors, license, keywords (options win)",
     )
-    p.add_argument("--name", help="the archived name (default: the file's name)")
+    p.add_argument("--name", type=typed, help="the archived name (default: the file's name)")
     p.add_argument("--message", "-m", default="", help="the version's commit message")
     p.add_argument("--output-policy", choices=OUTPUT_POLICIES, default="keep")
     p.add_argument(
@@ -122,7 +130,9 @@ def _add_browse_verbs(verbs: Any, common: argparse.ArgumentParser) -> None:
     p = verbs.add_parser(
         "list", parents=[common], help="my submissions, an experiment's notebooks, or a search"
     )
-    p.add_argument("--experiment", "-e", metavar="CODE", help="its notebooks; or a search filter")
+    p.add_argument(
+        "--experiment", "-e", type=typed, metavar="CODE", help="its notebooks; or a search filter"
+    )
     _add_search_options(p)
     low, high = listing.limit_range()
     p.add_argument("--limit", type=int, metavar="N", help=f"items per page ({low}-{high})")
@@ -130,9 +140,9 @@ def _add_browse_verbs(verbs: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--all", action="store_true", help="follow the pages to the end")
 
     p = verbs.add_parser("fetch", parents=[common], help="save a copy (never overwrites)")
-    p.add_argument("experiment", metavar="EXPERIMENT")
-    p.add_argument("owner", metavar="OWNER")
-    p.add_argument("name", metavar="NAME")
+    p.add_argument("experiment", type=typed, metavar="EXPERIMENT")
+    p.add_argument("owner", type=typed, metavar="OWNER")
+    p.add_argument("name", type=typed, metavar="NAME")
     p.add_argument("--version", type=int, metavar="N", help="default: the latest")
     p.add_argument("-o", "--output", metavar="PATH", help="file or folder (default: here)")
 

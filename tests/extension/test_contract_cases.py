@@ -39,3 +39,18 @@ def test_orcids_are_checked_in_metadata() -> None:
         else:
             with pytest.raises(BadRequest, match=re.escape(row["error"])):
                 rules.metadata(meta)
+
+
+def test_the_command_line_trims_what_a_person_typed_and_the_rule_does_not() -> None:
+    from jupyterlab_evn_submit.cli.app import build_parser
+
+    args = build_parser().parse_args(["fetch", " eg078b\n", " demo ", "\tcalibration.ipynb "])
+    assert (args.experiment, args.owner, args.name) == ("eg078b", "demo", "calibration.ipynb")
+    assert rules.experiment(args.experiment) == "EG078B"
+    args = build_parser().parse_args(["submit", "x.ipynb", "-e", " EG078B ", "--name", " n1 "])
+    assert (args.experiment, args.name) == ("EG078B", "n1")
+    args = build_parser().parse_args(["list", "--experiment", "eg078b "])
+    assert args.experiment == "eg078b"
+    for typed in (" EG078B", "EG078B\n"):
+        with pytest.raises(BadRequest, match="not an EVN experiment code"):
+            rules.experiment(typed)
