@@ -9,6 +9,7 @@ import hashlib
 import json
 import logging
 import posixpath
+import re
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -106,8 +107,7 @@ class ArchiveActions:
     # --- reading and preparing -------------------------------------------------------------
 
     async def _read(self, path: str) -> str:
-        if not isinstance(path, str) or not path.endswith(".ipynb"):
-            raise BadRequest("Choose a notebook (.ipynb) to submit.")
+        path = notebook_path(path)
         try:
             model = await ensure_async(self.cm.get(path, content=True, type="file", format="text"))
         except web.HTTPError as e:
@@ -163,14 +163,14 @@ class ArchiveActions:
         if not isinstance(metadata, dict) or not str(metadata.get("title", "")).strip():
             raise BadRequest("Give the notebook a title before submitting.")
         rules.metadata(metadata)
-        policy = str(request.get("output_policy") or "keep")
+        policy = _text(request, "output_policy") or "keep"
         budget = request.get("output_budget")
-        if budget is not None and not isinstance(budget, int):
+        if budget is not None and (type(budget) is not int or not 0 <= budget < 2**40):
             raise BadRequest("output_budget must be a number of bytes.")
         name = request.get("name")
         if name is not None:
             rules.notebook_name(name)
-        message = str(request.get("message") or "")
+        message = _text(request, "message")
         key = request.get("idempotency_key")
         if key is not None:
             rules.idempotency_key(key)
@@ -262,11 +262,11 @@ class ArchiveActions:
 
     async def open_copy(self, request: dict[str, Any]) -> dict[str, Any]:
         client = self.client  # not configured: 503 before anything else
-        experiment = rules.experiment(request.get("experiment", ""))
-        owner = rules.owner(request.get("owner", ""))
-        name = rules.notebook_name(request.get("name", ""))
+        experiment = rules.experiment(_text(request, "experiment"))
+        owner = rules.owner(_text(request, "owner"))
+        name = rules.notebook_name(_text(request, "name"))
         version = request.get("version")
-        if version is not None and (not isinstance(version, int) or version < 1):
+        if version is not None and (type(version) is not int or not 1 <= version < 2**31):
             raise BadRequest("version must be a positive number.")
         answer = await client.notebook(experiment, owner, name, version)
         nb = await anyio.to_thread.run_sync(
@@ -291,7 +291,7 @@ class ArchiveActions:
         owner = rules.owner(query.get("owner", ""))
         name = rules.notebook_name(query.get("name", ""))
         version = query.get("version", "")
-        if version and not (version.isdigit() and int(version) >= 1):
+        if version and _version("version", version) is None:
             raise BadRequest("version must be a positive number.")
         return f"{experiment}/{owner}/{name}" + (f"@{int(version)}" if version else "")
 
@@ -320,9 +320,36 @@ def _body(experiment: str, notebook: bytes, head: dict[str, Any]) -> tuple[bytes
 def _version(which: str, value: str) -> int | None:
     if not value:
         return None
-    if not value.isdigit() or int(value) < 1:
+    if not re.fullmatch(r"[1-9][0-9]{0,8}", value):  # ASCII digits: "²".isdigit() is true
         raise BadRequest(f"{which} must be a version number (1, 2, …).")
     return int(value)
+
+
+def _text(request: Mapping[str, Any], name: str) -> str:
+    """A field of a request body that must be a string when given (missing or null: "")."""
+    value = request.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise BadRequest(f"{name} must be a string.")
+    return value
+
+
+MAX_PATH_CHARS = 4096
+
+
+def notebook_path(path: Any) -> str:
+    """A notebook's path under the Jupyter root, as the contents manager takes it: relative,
+    without ``..``, NUL or control characters, ending in ``.ipynb``."""
+    if not isinstance(path, str) or not path.endswith(".ipynb"):
+        raise BadRequest("Choose a notebook (.ipynb) to submit.")
+    if len(path) > MAX_PATH_CHARS or any(ord(c) < 32 or ord(c) == 127 for c in path):
+        raise BadRequest("The notebook path holds control characters or is too long.")
+    if path.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", path):
+        raise BadRequest("Give the notebook's path relative to the Jupyter root, not absolute.")
+    if ".." in re.split(r"[/\\]", path):
+        raise BadRequest("The notebook path must stay inside the Jupyter root (no '..').")
+    return path
 
 
 def _diff(older: Any, newer: Any) -> tuple[Any, list[Any]]:

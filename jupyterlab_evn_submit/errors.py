@@ -8,6 +8,8 @@ these exceptions; they know nothing of Tornado. ``to_http_error`` turns any of t
 
 from __future__ import annotations
 
+import re
+
 from tornado import web
 
 
@@ -16,9 +18,13 @@ class EvnSubmitError(Exception):
 
     status = 500
     default_message = "Something went wrong in the EVN archive extension."
+    #: the HTTP reason phrase (``None``: the one of ``_REASONS`` or the standard one)
+    reason: str | None = None
 
     def __init__(self, message: str | None = None) -> None:
         self.message = message or self.default_message
+        #: response headers the answer carries (``Retry-After`` of the notebook service)
+        self.headers: dict[str, str] = {}
         super().__init__(self.message)
 
 
@@ -33,6 +39,19 @@ class ConfigurationError(EvnSubmitError):
 class BadRequest(EvnSubmitError):
     status = 400
     default_message = "The request is not valid."
+
+
+class BodyTooLarge(EvnSubmitError):
+    """A request body over the routes' limit, refused from its ``Content-Length``."""
+
+    status = 413
+    reason = "Request body too large"
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(
+            f"The request body is {size} bytes but this route takes at most {limit} bytes; "
+            "send the notebook's path, not the notebook."
+        )
 
 
 # --- login ----------------------------------------------------------------------------------
@@ -145,7 +164,9 @@ class ServiceTimeout(ServiceUnavailable):
 class ServiceError(EvnSubmitError):
     """The notebook service answered with an error status."""
 
-    def __init__(self, upstream_status: int, message: str | None) -> None:
+    def __init__(
+        self, upstream_status: int, message: str | None, *, retry_after: str | None = None
+    ) -> None:
         self.upstream_status = upstream_status
         self.status = _SERVICE_STATUS.get(upstream_status, 502 if upstream_status >= 500 else 400)
         text = (message or "").strip()
@@ -160,16 +181,31 @@ class ServiceError(EvnSubmitError):
         elif not text:
             text = f"The EVN notebook archive refused the request (HTTP {upstream_status})."
         super().__init__(text)
+        if retry_after is not None and _RETRY_AFTER.fullmatch(retry_after.strip()):
+            self.headers["Retry-After"] = retry_after.strip()
 
 
 # Upstream 4xx statuses pass through (they describe the user's request); 5xx become 502.
 _SERVICE_STATUS = {400: 400, 401: 401, 403: 403, 404: 404, 409: 409, 413: 413, 422: 422, 429: 429}
 
 
-def to_http_error(error: EvnSubmitError) -> web.HTTPError:
+# Retry-After is seconds or an HTTP date: printable ASCII, passed on only in that shape.
+_RETRY_AFTER = re.compile(r"[0-9]{1,9}|[A-Za-z]{3}, [0-9A-Za-z :]{10,40}")
+
+
+class EvnHTTPError(web.HTTPError):
+    """An ``HTTPError`` with the headers of its answer (``EvnHandler.write_error`` sets them)."""
+
+    def __init__(self, status: int, message: str, reason: str | None, headers: dict[str, str]):
+        super().__init__(status, message, reason=reason)
+        self.headers = dict(headers)
+
+
+def to_http_error(error: EvnSubmitError) -> EvnHTTPError:
     """The one mapping from the extension's errors to an HTTP answer (``{"message": ...}``)."""
     # ``log_message`` is sent as the JSON message; no ``args``, so no %-formatting happens.
-    return web.HTTPError(error.status, error.message, reason=_REASONS.get(error.status))
+    reason = error.reason or _REASONS.get(error.status)
+    return EvnHTTPError(error.status, error.message, reason, error.headers)
 
 
 _REASONS = {

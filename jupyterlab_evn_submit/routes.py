@@ -20,7 +20,8 @@ from tornado import web
 
 from .actions import ArchiveActions
 from .config import EvnSubmitConfig
-from .errors import BadRequest, EvnSubmitError, to_http_error
+from .errors import BadRequest, EvnHTTPError, EvnSubmitError, to_http_error
+from .requestbody import BoundedBody, json_object
 from .wiring import wire
 
 T = TypeVar("T")
@@ -28,7 +29,8 @@ AUTH_RESOURCE = "evn-submit"
 MESSAGE_SOURCE = "jupyterlab-evn-submit"
 
 
-class EvnHandler(APIHandler):
+@web.stream_request_body  # prepare judges the body from its headers before it is read
+class EvnHandler(BoundedBody, APIHandler):
     auth_resource = AUTH_RESOURCE
 
     @property
@@ -40,29 +42,59 @@ class EvnHandler(APIHandler):
         return str(getattr(self.current_user, "username", self.current_user))
 
     async def call(self, work: Callable[[], Awaitable[T]]) -> T:
-        """Run one action; its typed errors become HTTP answers here and nowhere else."""
+        """Run one action; its typed errors become HTTP answers here and nowhere else. A POST's
+        body is checked first, also on routes that read nothing from it."""
         try:
+            if self.request.method == "POST":
+                self.body()
             return await work()
         except EvnSubmitError as e:
             raise to_http_error(e) from e
 
     def body(self) -> dict[str, Any]:
-        try:
-            data = json.loads(self.request.body or b"{}")
-        except ValueError as e:
-            raise to_http_error(BadRequest("The request body is not JSON.")) from e
-        if not isinstance(data, dict):
-            raise to_http_error(BadRequest("The request body must be a JSON object."))
-        return data
+        """The body as a JSON object (empty: ``{}``); parsed once, by ``contract.jsonsafe``."""
+        if not hasattr(self, "_body"):
+            try:
+                self._body = json_object(self.raw_body())
+            except EvnSubmitError as e:
+                raise to_http_error(e) from e
+        return self._body
+
+    def text(self, name: str, value: Any, *, default: str = "") -> str:
+        """A field of the body that must be a string (missing or null: ``default``)."""
+        if value is None:
+            return default
+        if not isinstance(value, str):
+            raise to_http_error(BadRequest(f"{name} must be a string."))
+        return value
 
     def query(self) -> dict[str, str]:
         """The query arguments, the last value of each (as ``get_query_argument`` reads it)."""
         return {name: self.get_query_argument(name) for name in self.request.query_arguments}
 
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """APIHandler's ``{"message": ...}``, plus the headers the error carries (Retry-After),
+        and Tornado's own errors (bad unicode in the URL) with their arguments filled in."""
+        error = (kwargs.get("exc_info") or (None, None, None))[1]
+        if isinstance(error, EvnHTTPError):
+            for name, value in error.headers.items():
+                self.set_header(name, value)
+        elif isinstance(error, web.HTTPError) and error.args and error.log_message:
+            filled = web.HTTPError(status_code, _filled(error.log_message, error.args))
+            kwargs["exc_info"] = (web.HTTPError, filled, None)
+        super().write_error(status_code, **kwargs)
+
     def redirect_uri(self) -> str:
         base = self.settings["base_url"]
         path = url_path_join(base, "evn-submit", "callback")
         return f"{self.request.protocol}://{self.request.host}{path}"
+
+
+def _filled(template: str, args: Any) -> str:
+    try:
+        return template % tuple(args)
+    except (TypeError, ValueError):
+        return template
 
 
 class StatusHandler(EvnHandler):
@@ -164,7 +196,7 @@ class DevicePollHandler(EvnHandler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        device_id = str(self.body().get("device_id") or "")
+        device_id = self.text("device_id", self.body().get("device_id"))
         self.finish(
             await self.call(
                 lambda: self.actions.tokens.poll_device_login(self.jupyter_user, device_id)
@@ -185,10 +217,9 @@ class PreviewHandler(EvnHandler):
     @authorized
     async def get(self) -> None:
         budget = self.get_argument("output_budget", "")
-        try:
-            budget_bytes = int(budget) if budget else None
-        except ValueError as e:
-            raise to_http_error(BadRequest("output_budget must be a number of bytes.")) from e
+        if budget and not (budget.isascii() and budget.isdigit() and len(budget) <= 12):
+            raise to_http_error(BadRequest("output_budget must be a number of bytes."))
+        budget_bytes = int(budget) if budget else None
         self.finish(
             await self.call(
                 lambda: self.actions.preview(
@@ -261,7 +292,8 @@ class DiffHandler(EvnHandler):
         self.finish(await self.call(lambda: self.actions.diff(*args)))
 
 
-class OpenLinkHandler(JupyterHandler):
+@web.stream_request_body  # a GET with a body is refused from its headers (BoundedBody)
+class OpenLinkHandler(BoundedBody, JupyterHandler):
     """A link from a paper or the archive's web page: checks it, writes nothing, and sends the
     browser to JupyterLab with ``?evn-open=…``, where the reader confirms before a copy is made."""
 
