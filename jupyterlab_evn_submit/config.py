@@ -3,6 +3,10 @@ variable, so that ``eval "$(python3 -m devstack env)"`` is all a Jupyter server 
 
 Every trait carries its variable in the ``env`` metadata; ``docs/extension.md`` lists them and a
 test checks that table against these traits. Reading the configuration never touches the network.
+
+The secrets (``SECRET_VARIABLES`` and the bootstrap token's variable) are removed from the
+environment once the configuration is read (``wiring.checked_config``), so that kernels and
+terminals started by the server do not inherit them.
 """
 
 from __future__ import annotations
@@ -19,6 +23,9 @@ from traitlets.config import Configurable
 from .contract import limit
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+#: secrets read from the environment, then removed from it (besides the bootstrap token)
+SECRET_VARIABLES = ("EVN_TOKEN_KEYS", "EVN_CLIENT_SECRET")
+DEFAULT_BOOTSTRAP_ENV = "EVN_REFRESH_TOKEN"
 OUTPUT_POLICIES = ("keep", "strip", "strip-large")
 
 
@@ -130,6 +137,15 @@ class EvnSubmitConfig(Configurable):
         "expires sooner when Keycloak's device code does (env EVN_LOGIN_TIMEOUT).",
     ).tag(config=True, env="EVN_LOGIN_TIMEOUT")
 
+    callback_url = Unicode(
+        help="The login's redirect URI, when not this server's own {base_url}evn-submit/callback: "
+        "on JupyterHub https://<portal>/hub/user-redirect/evn-submit/callback, one exact URI "
+        "registered at Keycloak for all users (env EVN_CALLBACK_URL).",
+    ).tag(config=True, env="EVN_CALLBACK_URL")
+
+    #: the bootstrap refresh token, taken out of the environment at start (not an option)
+    bootstrap_token = Unicode("")
+
     # --- defaults from the environment -----------------------------------------------------
 
     @default("issuer_url")
@@ -165,7 +181,7 @@ class EvnSubmitConfig(Configurable):
 
     @default("bootstrap_token_env")
     def _bootstrap_default(self) -> str:
-        return _env("EVN_BOOTSTRAP_TOKEN_ENV", "EVN_REFRESH_TOKEN")
+        return _env("EVN_BOOTSTRAP_TOKEN_ENV", DEFAULT_BOOTSTRAP_ENV)
 
     @default("max_notebook_bytes")
     def _max_default(self) -> int:
@@ -191,6 +207,10 @@ class EvnSubmitConfig(Configurable):
     def _login_timeout_default(self) -> int:
         return _env_positive("EVN_LOGIN_TIMEOUT", "600", int)
 
+    @default("callback_url")
+    def _callback_default(self) -> str:
+        return check_url(_env("EVN_CALLBACK_URL"), "EVN_CALLBACK_URL")
+
     # --- validation ------------------------------------------------------------------------
 
     @validate("issuer_url")
@@ -200,6 +220,10 @@ class EvnSubmitConfig(Configurable):
     @validate("service_url")
     def _check_service(self, proposal: dict[str, Any]) -> str:
         return check_url(proposal["value"], "service_url")
+
+    @validate("callback_url")
+    def _check_callback(self, proposal: dict[str, Any]) -> str:
+        return check_url(proposal["value"], "callback_url")
 
     @validate("max_notebook_bytes", "output_budget", "login_timeout")
     def _check_positive(self, proposal: dict[str, Any]) -> int:

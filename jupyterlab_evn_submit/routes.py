@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -85,9 +86,7 @@ class EvnHandler(BoundedBody, APIHandler):
         super().write_error(status_code, **kwargs)
 
     def redirect_uri(self) -> str:
-        base = self.settings["base_url"]
-        path = url_path_join(base, "evn-submit", "callback")
-        return f"{self.request.protocol}://{self.request.host}{path}"
+        return login_redirect_uri(self, self.actions.config.callback_url)
 
 
 def _filled(template: str, args: Any) -> str:
@@ -114,8 +113,35 @@ class LoginHandler(EvnHandler):
         self.finish({"authorize_url": url})
 
 
+FORWARDED_HOST = re.compile(r"^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$")
+
+
+def public_origin(handler: JupyterHandler) -> str:
+    """``scheme://host`` as the browser sees this server. With ``ServerApp.trust_xheaders``
+    Tornado takes the scheme from ``X-Forwarded-Proto`` (or ``X-Scheme``) and the host comes
+    from ``X-Forwarded-Host`` (the nearest proxy's value); without it both are ignored."""
+    host = handler.request.host
+    app = handler.serverapp
+    if app is not None and app.trust_xheaders:
+        forwarded = handler.request.headers.get("X-Forwarded-Host", "").split(",")[-1].strip()
+        if FORWARDED_HOST.match(forwarded):
+            host = forwarded
+    return f"{handler.request.protocol}://{host}"
+
+
+def login_redirect_uri(handler: JupyterHandler, callback_url: str) -> str:
+    """The configured ``callback_url`` (JupyterHub: one URI for all users), else this server's
+    ``{base_url}evn-submit/callback`` at its public origin."""
+    if callback_url:
+        return callback_url
+    path = url_path_join(handler.settings["base_url"], "evn-submit", "callback")
+    return public_origin(handler) + path
+
+
 class CallbackHandler(JupyterHandler):
-    """The popup lands here from Keycloak: finish the login, tell the opener, close."""
+    """The popup lands here from Keycloak: finish the login, tell the opener, close. 200 only
+    when the login succeeded; a failed one (an error from Keycloak, a bad state, a refused
+    code) is a 400 with the same page, which tells the opener why."""
 
     auth_resource = AUTH_RESOURCE
 
@@ -128,6 +154,7 @@ class CallbackHandler(JupyterHandler):
         error = self.get_argument("error", "")
         try:
             if error:
+                self.set_status(400)
                 # still consume the state, so it cannot be used afterwards
                 actions.tokens.discard_login(self.get_argument("state", ""))
                 detail = self.get_argument("error_description", error)
@@ -144,7 +171,7 @@ class CallbackHandler(JupyterHandler):
         except EvnSubmitError as e:
             message = e.message
             self.set_status(e.status)
-        origin = f"{self.request.protocol}://{self.request.host}"
+        origin = public_origin(self)
         payload = {"source": MESSAGE_SOURCE, "type": "login", "ok": ok, "message": message}
         self.set_header("Cache-Control", "no-store")
         self.set_header("Referrer-Policy", "no-referrer")

@@ -5,7 +5,10 @@
 - the access token lives in memory until shortly before it expires;
 - exactly one refresh is in flight per process (an ``asyncio.Lock``) and per store (a file lock,
   for ``jupyter evn-submit`` sharing the store);
-- ``invalid_grant`` means logged out, with a message asking to log in again.
+- ``invalid_grant`` means logged out, with a message asking to log in again;
+- a refresh token handed over by JupyterHub (the bootstrap token) is taken at construction (the
+  caller has removed it from the environment) and imported at most once: the store remembers its
+  hash, so a logout survives a restart with the same token still handed over.
 
 No Tornado here: the routes and the command line both use it.
 """
@@ -15,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-import os
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -74,12 +76,14 @@ class TokenManager:
         *,
         login_timeout: float = 600.0,
         bootstrap_env: str = "",
+        bootstrap_token: str = "",
         log: logging.Logger | None = None,
     ) -> None:
         self.oidc = oidc
         self.store = store
         self.login_timeout = login_timeout
         self.bootstrap_env = bootstrap_env
+        self._handed_over_token = bootstrap_token.strip() or None
         self.log = log or logging.getLogger(__name__)
         self._access_token: str | None = None
         self._access_expires = 0.0
@@ -130,15 +134,19 @@ class TokenManager:
         }
 
     def _handed_over(self) -> str | None:
-        """The refresh token JupyterHub put into ``$<bootstrap_env>``, if any."""
-        token = os.environ.get(self.bootstrap_env, "").strip() if self.bootstrap_env else ""
-        return token or None
+        """The refresh token JupyterHub put into ``$<bootstrap_env>`` (read at start), if any."""
+        return self._handed_over_token
 
     def _bootstrap_token(self) -> str | None:
-        """The handed-over token, while it may still be used implicitly: no store, not tried."""
-        if self._bootstrap_tried or self.store.exists():
+        """The handed-over token, while it may still be used implicitly: no store, not tried
+        here, never imported before (also not by an earlier run of this server)."""
+        token = self._handed_over()
+        if token is None or self._bootstrap_tried or self.store.exists():
             return None
-        return self._handed_over()
+        if self.store.was_imported(token):
+            self._bootstrap_tried = True
+            return None
+        return token
 
     # --- access tokens ---------------------------------------------------------------------
 
@@ -185,14 +193,25 @@ class TokenManager:
         with self.store.locked():
             login = self._stored()
             if login is None:
-                if bootstrap is None:
+                if bootstrap is None or self.store.was_imported(bootstrap):
                     raise NotLoggedIn()
                 self._bootstrap_tried = True
                 self.log.info(
                     "EVN archive: using the refresh token from $%s (JupyterHub)", self.bootstrap_env
                 )
-                return self._exchange_locked(bootstrap, {}, False)
+                return self._import_locked(bootstrap)
             return self._exchange_locked(login.refresh_token, login.user, True)
+
+    def _import_locked(self, bootstrap: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Exchange the handed-over token; once Keycloak took or refused it, remember its hash
+        (it is not imported again). Call with the store's file lock held."""
+        try:
+            answer = self._exchange_locked(bootstrap, {}, False)
+        except SessionEnded:
+            self.store.remember_import(bootstrap)
+            raise
+        self.store.remember_import(bootstrap)
+        return answer
 
     def _exchange_locked(
         self, refresh_token: str, user: dict[str, Any], from_store: bool
@@ -214,7 +233,8 @@ class TokenManager:
     async def bootstrap_login(self) -> dict[str, Any]:
         """Log in with the refresh token JupyterHub handed over in ``$<bootstrap_env>``,
         replacing any stored login (``jupyter evn-submit login --bootstrap``; the server uses
-        the same exchange implicitly at its first refresh). Returns the user."""
+        the same exchange implicitly at its first refresh, but only for a token never imported
+        before; asked for explicitly, it is tried again). Returns the user."""
         handed_over = self._handed_over()
         if handed_over is None:
             raise BootstrapTokenMissing(
@@ -222,7 +242,7 @@ class TokenManager:
             )
         async with self._refresh_lock:
             token, user = await self._thread(
-                self._under_file_lock, self._exchange_locked, handed_over, {}, False
+                self._under_file_lock, self._import_locked, handed_over
             )
             self._bootstrap_tried = True
             self._remember(token, user)
@@ -385,6 +405,8 @@ class TokenManager:
                 )
             finally:
                 self.store.delete()
+                if self._handed_over_token:  # a restart with it still handed over: logged out
+                    self.store.remember_import(self._handed_over_token)
             return result
 
     async def with_token(self, call: Callable[[str], Awaitable[T]]) -> T:

@@ -6,6 +6,10 @@ encrypted with an older key is re-encrypted with the first one the next time it 
 key is configured one is generated into ``<store>.key`` (0600) and that is logged.
 
 A missing, corrupt or undecryptable store reads as "logged out"; it is logged, never raised.
+
+Beside the store, ``<store>.imported`` lists the SHA-256 of every bootstrap refresh token (handed
+over by JupyterHub) that was imported, one hex digest a line: a logout deletes the store, not this
+list, so a restart with the same token still in the environment stays logged out.
 All methods block (file I/O, ``fcntl``): async callers run them in a thread.
 """
 
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import logging
 import os
@@ -177,6 +182,40 @@ class TokenStore:
     def exists(self) -> bool:
         return self.path.exists()
 
+    # --- imported bootstrap tokens ---------------------------------------------------------
+
+    @property
+    def imported_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".imported")
+
+    def _imported(self) -> set[str]:
+        try:
+            return set(self.imported_path.read_text().split())
+        except FileNotFoundError:
+            return set()
+        except OSError as e:
+            self.log.error("EVN archive: cannot read %s: %s", self.imported_path, e)
+            return set()
+
+    def was_imported(self, token: str) -> bool:
+        """Whether this bootstrap token was imported before (by any process sharing the store)."""
+        return _digest(token) in self._imported()
+
+    def remember_import(self, token: str) -> None:
+        """Remember the token's hash (never the token). Call with ``locked()`` held."""
+        self._ensure_dir()
+        digests = self._imported() | {_digest(token)}
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.path.parent)
+        try:
+            os.fchmod(fd, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write("".join(d + "\n" for d in sorted(digests)))
+            os.replace(tmp, self.imported_path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+
     # --- cross-process exclusion -----------------------------------------------------------
 
     @contextlib.contextmanager
@@ -192,3 +231,7 @@ class TokenStore:
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

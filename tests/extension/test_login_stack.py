@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import re
 import stat
 import time
@@ -263,10 +264,16 @@ async def fresh_refresh_token(stack: dict[str, str], oidc: Any) -> str:
 
 
 async def test_bootstrap_from_the_hub_environment(
-    jp_fetch, stack, actions, store_path, monkeypatch
+    jp_fetch, jp_serverapp, stack, store_path, monkeypatch
 ):
-    hub_token = await fresh_refresh_token(stack, actions.tokens.oidc)
+    hub_token = await fresh_refresh_token(
+        stack, build_actions(jp_serverapp, logging.getLogger()).tokens.oidc
+    )
     monkeypatch.setenv(BOOTSTRAP_ENV, hub_token)
+    # the token is read (and taken out of the environment) when the server starts
+    actions = build_actions(jp_serverapp, logging.getLogger("hub"))
+    monkeypatch.setitem(jp_serverapp.web_app.settings, "evn_submit", actions)
+    assert BOOTSTRAP_ENV not in os.environ
     status = body_of(await get(jp_fetch, "status"))
     assert status["logged_in"] is True and status["user"] is None  # usable, not used yet
     assert not store_path.exists()
