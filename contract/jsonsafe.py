@@ -11,6 +11,7 @@ only; shared by the notebook service and the extension like ``rules.py``.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -63,7 +64,11 @@ def _decode(body: bytes | bytearray | str, what: str) -> str:
 
 def _parse(text: str, most: int, what: str) -> Any:
     try:
-        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+        return json.loads(
+            text,
+            parse_constant=functools.partial(_refuse_constant, what),
+            parse_float=functools.partial(_finite_float, what),
+        )
     except RuleError:
         raise
     except json.JSONDecodeError as e:
@@ -78,14 +83,16 @@ def _parse(text: str, most: int, what: str) -> Any:
         raise RuleError(f"{what} is not acceptable JSON: {e}") from None
 
 
-def _refuse_constant(name: str) -> Any:
-    raise RuleError(f"JSON has no {name}; send a number or null instead")
+def _refuse_constant(what: str, name: str) -> Any:
+    raise RuleError(f"{what} holds {name}, which JSON does not have; send a number or null")
 
 
-def _finite_float(text: str) -> float:
+def _finite_float(what: str, text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise RuleError(f"the number {text[:40]} is too large for JSON; send a smaller one")
+        raise RuleError(
+            f"{what} holds the number {text[:40]}, too large for JSON; send a smaller one"
+        )
     return value
 
 

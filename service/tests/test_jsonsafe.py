@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from evn_notebook_service.contract import RuleError, json_loads, limit
@@ -103,7 +104,7 @@ def test_fifty_thousand_brackets_are_refused_without_recursion_error() -> None:
 
 @pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
 def test_non_finite_constants_are_refused(constant: str) -> None:
-    assert f"no {constant}" in refused(f'{{"x": {constant}}}')
+    assert f"holds {constant}, which JSON does not have" in refused(f'{{"x": {constant}}}')
 
 
 def test_an_overflowing_float_is_refused() -> None:
@@ -143,11 +144,22 @@ def test_a_20_mb_notebook_parses_well_under_a_second(line: str) -> None:
     if "\\ud83d" in line:  # an escaped pair in the text: the surrogate walk runs too
         body = body.replace(b"\\\\ud83d\\\\ude00", b"\\ud83d\\ude00")
     assert len(body) > 20_000_000
-    start = time.perf_counter()
     value = json_loads(body)
-    elapsed = time.perf_counter() - start
     assert len(value["notebook"]["cells"]) == 18_000
-    assert elapsed < 1.0, elapsed
+    del value
+    elapsed, plain = best_of_two(json_loads, body), best_of_two(json.loads, body)
+    # about 0.4 s on an idle machine, 2.5x the standard parser; compared with it too, so that a
+    # loaded machine (both slow) does not fail the test, and a quadratic walk still does
+    assert elapsed < 1.0 or elapsed < 3 * plain, (elapsed, plain)
+
+
+def best_of_two(parse: Callable[[bytes], Any], body: bytes) -> float:
+    times = []
+    for _ in range(2):
+        start = time.perf_counter()
+        parse(body)
+        times.append(time.perf_counter() - start)
+    return min(times)
 
 
 LONE = "x\ud800y"  # json.dumps writes it as the escape "x\\ud800y"
@@ -187,7 +199,7 @@ def test_a_lone_surrogate_anywhere_in_a_submission_is_a_400(
         (b"\xef\xbb\xbf" + json.dumps(body()).encode(), "byte-order mark"),
         (b'{"notebook": ' * 70 + b"1" + b"}" * 70, "nested deeper than 64"),
         (b"[" * 50_000, "nested deeper than 64"),
-        (json.dumps(body(provenance={"x": float("nan")})).encode(), "no NaN"),
+        (json.dumps(body(provenance={"x": float("nan")})).encode(), "holds NaN"),
     ],
     ids=["utf-16", "bom", "depth-70", "50000-brackets", "nan"],
 )
