@@ -505,7 +505,13 @@ export class EvnArchiveModel implements IEvnArchiveModel {
   }
 
   private _onMessage = (event: MessageEvent): void => {
-    if (event.origin !== this._origin) {
+    // Only the login popup this model opened, showing the callback page of
+    // this Jupyter server (the page's own origin), may end the login.
+    if (
+      !this._popup ||
+      event.source !== this._popup ||
+      event.origin !== this._origin
+    ) {
       return;
     }
     const data = event.data as ILoginMessage;

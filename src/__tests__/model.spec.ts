@@ -35,8 +35,10 @@ function setup(
     previewDelay: 0,
     defaults: { orcid: '0000-0002-1825-0097', affiliation: 'JIVE' }
   });
-  const post = (data: unknown, origin = ORIGIN) => {
+  // The callback page posts from the popup window (`event.source`).
+  const post = (data: unknown, origin = ORIGIN, source: unknown = popup) => {
     const event = new MessageEvent('message', { data, origin });
+    Object.defineProperty(event, 'source', { value: source });
     messages.dispatchEvent(event);
   };
   return { server, model, opened, popup, post };
@@ -115,6 +117,48 @@ describe('EvnArchiveModel', () => {
     await flush();
     expect(model.login.kind).toBe('idle');
     expect(model.status?.user).toEqual(DEMO);
+  });
+
+  it('accepts the login message only from the popup it opened', async () => {
+    const { server, model, post } = setup();
+    server.answer('POST login', { authorize_url: 'http://kc/auth' });
+    server.answer('GET status', LOGGED_IN);
+    server.answer('GET submissions', { submissions: [] });
+    const message = {
+      source: 'jupyterlab-evn-submit',
+      type: 'login',
+      ok: false,
+      message: 'forged'
+    };
+    post(message); // before any login: no popup is open
+    await model.startLogin();
+    // another window (an iframe, another tab) of the same origin
+    post(message, ORIGIN, new FakePopup());
+    post(message, ORIGIN, null);
+    await flush();
+    expect(model.login.kind).toBe('popup');
+    expect(server.callsTo('GET status')).toHaveLength(0);
+    post({ ...message, ok: true });
+    await flush();
+    expect(model.login.kind).toBe('idle');
+    expect(model.status?.user).toEqual(DEMO);
+  });
+
+  it('ignores a second login message once the popup has answered', async () => {
+    const { server, model, post } = setup();
+    server.answer('POST login', { authorize_url: 'http://kc/auth' });
+    server.answer('GET status', LOGGED_IN);
+    server.answer('GET submissions', { submissions: [] });
+    await model.startLogin();
+    post({ source: 'jupyterlab-evn-submit', type: 'login', ok: true });
+    await flush();
+    post({
+      source: 'jupyterlab-evn-submit',
+      type: 'login',
+      ok: false,
+      message: 'replayed'
+    });
+    expect(model.login.kind).toBe('idle');
   });
 
   it('shows the login error the callback page reports', async () => {
