@@ -15,6 +15,7 @@ from evn_notebook_service.contract import (
     ascii_upper,
     json_loads,
     limit,
+    name_from_title,
     notebook_name,
     schema,
 )
@@ -203,3 +204,17 @@ def test_surrogates_are_refused_unless_paired(pieces: list[str], in_key: bool) -
         return
     assert not has_lone_surrogate(text)
     assert_acceptable(value)
+
+
+@BOUNDED
+@given(
+    st.one_of(st.text(max_size=200), st.sampled_from(["Con", "LPT1", "aux!", "ro-crate-preview"]))
+)
+def test_a_name_derived_from_any_title_is_accepted_as_it_is(title: str) -> None:
+    try:
+        name = name_from_title(title)
+    except RuleError as e:
+        assert "give a 'name'" in e.message
+        return
+    assert notebook_name(name) == name
+    assert_safe_segment(name)
