@@ -15,6 +15,7 @@ import json
 import math
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import quote
 
 import anyio.to_thread
 import pytest
@@ -164,7 +165,7 @@ async def test_any_body_on_a_post_route_is_never_a_5xx(server, fake, route):
 
 # values that broke the routes once ("²".isdigit() is true, int() refuses 5,000 digits)
 TRICKY = ["²", "٣", "0", "-1", "101", "9" * 5000, "1e3", "EG078B", "demo", "2026-02-30", "..", ""]
-query_values = st.sampled_from(TRICKY) | st.text(st.characters(exclude_categories=("Cs",)))
+query_values = st.sampled_from(TRICKY) | st.text(st.characters(codec="utf-8"))
 # good values, so that the checks after the first (a version after the notebook's name) are reached
 GOOD = {
     "experiment": "EG078B",
@@ -190,9 +191,9 @@ def queries(route: str) -> st.SearchStrategy[dict[str, str]]:
     )
 
 
-segments = (
-    st.sampled_from(TRICKY[:7]) | st.text(st.characters(exclude_categories=("Cs",)))
-).filter(lambda s: s not in ("", ".", ".."))
+segments = (st.sampled_from(TRICKY[:7]) | st.text(st.characters(codec="utf-8"))).filter(
+    lambda s: s not in ("", ".", "..")
+)
 
 
 @pytest.mark.parametrize("route", sorted(QUERIES))
@@ -200,7 +201,7 @@ async def test_any_query_on_a_get_route_is_never_a_5xx(server, route):
     @SETTINGS
     @given(query=queries(route), a=segments, b=segments, c=segments)
     def check(query: dict[str, str], a: str, b: str, c: str) -> None:
-        quoted = {k: requests.utils.quote(v, safe="") for k, v in {"a": a, "b": b, "c": c}.items()}
+        quoted = {k: quote(v, safe="") for k, v in {"a": a, "b": b, "c": c}.items()}
         _judge(route, server("GET", route.format(**quoted), params=query))
 
     await _in_thread(check)
