@@ -183,4 +183,10 @@ def author_email(claims: dict[str, Any], username: str) -> str:
         email = email.strip()
         if len(email) <= 254 and _EMAIL.fullmatch(email):
             return email
-    return f"{username}@{NOREPLY_DOMAIN}"
+    return noreply_address(username)
+
+
+def noreply_address(username: str) -> str:
+    """``<username>@users.noreply.evn-archive.invalid``; an ``@`` in the username (Keycloak may
+    use emails as usernames) becomes ``+``, so the address keeps exactly one ``@``."""
+    return f"{username.replace('@', '+')}@{NOREPLY_DOMAIN}"

@@ -41,6 +41,8 @@ class ServiceProcess:
         env.update(EVN_SERVICE_BIND="127.0.0.1", EVN_SERVICE_PORT=str(self.port))
         # its own archive index beside its log, never the default file in the working directory
         env["EVN_SERVICE_INDEX_URL"] = f"sqlite:///{log_dir.resolve()}/{name}-{self.port}.sqlite"
+        # no abuse limits unless a test sets them: the suite makes hundreds of submissions
+        env.update(EVN_SERVICE_MAX_NEW_REPOSITORIES="0", EVN_SERVICE_MAX_SUBMISSIONS="0")
         env.update(overrides)
         self.env = env
         self.proc: subprocess.Popen[bytes] | None = None

@@ -99,6 +99,12 @@ def test_any_claims_give_an_identity_of_strings_or_a_401(claims: dict[str, Any])
     assert who.email.endswith("@" + NOREPLY_DOMAIN) or (
         verified and who.email == claims["email"].strip()
     )
+    assert who.email.count("@") == 1
+
+
+def test_a_username_with_an_at_sign_keeps_one_at_sign_in_its_no_reply_address() -> None:
+    who = _identity({"sub": "x", "preferred_username": "ada@example.org"})
+    assert who.email == f"ada+example.org@{NOREPLY_DOMAIN}"
 
 
 # -- real users, real tokens, real commits ---------------------------------------------------
