@@ -122,7 +122,9 @@ class ServiceClient:
                 if r.status_code < 400:
                     return _json(r)
                 if last or r.status_code not in RETRY_STATUSES:
-                    raise ServiceError(r.status_code, _message(r))
+                    raise ServiceError(
+                        r.status_code, _message(r), retry_after=r.headers.get("Retry-After")
+                    )
             await anyio.sleep(self.backoff * 2**attempt)
         raise AssertionError("unreachable")  # pragma: no cover
 

@@ -326,9 +326,6 @@ async def test_the_services_429_and_413_pass_through_with_its_message(refused):
     assert opened.code == 413 and body_of(opened)["message"] == "The notebook is 60 MB."
 
 
-@pytest.mark.xfail(
-    strict=True, reason="client.py does not hand the service's Retry-After to ServiceError yet"
-)
 async def test_the_services_retry_after_passes_through(refused):
     search, _ = await refused()
     assert search.headers.get("Retry-After") == "30"
