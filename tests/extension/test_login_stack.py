@@ -137,7 +137,7 @@ async def test_another_users_state_is_refused_and_spent(jp_fetch, stack, actions
 async def test_expired_state_is_refused(stack, actions):
     tokens = actions.tokens
     tokens.login_timeout = 0.5
-    url = await tokens.start_browser_login("alice", "http://127.0.0.1:1/cb")
+    url = await tokens.start_browser_login("alice", "http://127.0.0.1:1/evn-submit/callback")
     query = await keycloak_login(url, stack["EVN_DEMO_USER"], stack["EVN_DEMO_PASSWORD"])
     await asyncio.sleep(0.6)
     with pytest.raises(LoginStateInvalid):
@@ -146,7 +146,7 @@ async def test_expired_state_is_refused(stack, actions):
 
 async def test_id_token_nonce_is_checked(stack, actions):
     oidc = actions.tokens.oidc
-    redirect = "http://127.0.0.1:1/cb"
+    redirect = "http://127.0.0.1:1/evn-submit/callback"
     verifier, challenge = new_pkce()
     url = await anyio.to_thread.run_sync(
         oidc.authorization_url, redirect, "state-1", "the-nonce", challenge
@@ -166,13 +166,16 @@ async def test_wrong_pkce_verifier_is_refused_by_keycloak(stack, actions):
     oidc = actions.tokens.oidc
     _verifier, challenge = new_pkce()
     url = await anyio.to_thread.run_sync(
-        oidc.authorization_url, "http://127.0.0.1:1/cb", "s", "n", challenge
+        oidc.authorization_url, "http://127.0.0.1:1/evn-submit/callback", "s", "n", challenge
     )
     query = await keycloak_login(url, stack["EVN_DEMO_USER"], stack["EVN_DEMO_PASSWORD"])
     other_verifier, _ = new_pkce()
     with pytest.raises(LoginFailed):
         await anyio.to_thread.run_sync(
-            oidc.exchange_code, query["code"], "http://127.0.0.1:1/cb", other_verifier
+            oidc.exchange_code,
+            query["code"],
+            "http://127.0.0.1:1/evn-submit/callback",
+            other_verifier,
         )
 
 

@@ -6,6 +6,7 @@ extension still uses them (the bootstrap token logs in, the key encrypts the sto
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from pathlib import Path
 
@@ -101,3 +102,19 @@ def test_the_extension_still_uses_them(server_with_secrets, tmp_path_factory):
     login = TokenStore(store_path, [secrets["EVN_TOKEN_KEYS"]]).load()
     assert login is not None and login.user["username"] == "demo"
     assert not store_path.with_name("refresh-token.key").exists()
+
+
+def test_the_command_line_takes_them_out_of_its_environment_too(monkeypatch, tmp_path):
+    from jupyterlab_evn_submit.cli.context import load_config
+
+    key = Fernet.generate_key().decode()
+    monkeypatch.setenv("JUPYTER_CONFIG_DIR", str(tmp_path))
+    monkeypatch.setenv("EVN_BOOTSTRAP_TOKEN_ENV", BOOTSTRAP_ENV)
+    monkeypatch.setenv(BOOTSTRAP_ENV, " handed-over ")
+    monkeypatch.setenv("EVN_TOKEN_KEYS", key)
+    monkeypatch.setenv("EVN_CLIENT_SECRET", "s3cret")
+    config = load_config()
+    for name in SECRETS:
+        assert name not in os.environ, name
+    assert config.bootstrap_token == "handed-over"
+    assert config.token_keys == [key] and config.client_secret == "s3cret"
