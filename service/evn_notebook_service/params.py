@@ -17,7 +17,8 @@ from .index.records import SearchQuery, utc_iso
 
 Get = Callable[[str], "str | None"]
 _CURSOR = re.compile(r"[A-Za-z0-9_=-]+")  # URL-safe base64 (index/cursor.py)
-_VERSION = re.compile(r"[0-9]{1,9}")
+_VERSION = re.compile(r"[0-9]{1,9}")  # ASCII digits only: no sign, space, '²' or '٣'
+_TEXT_MAX = 200  # a search parameter the contract gives no maxLength (a pattern or an enum)
 
 
 def _parameter(name: str) -> dict[str, Any]:
@@ -39,7 +40,7 @@ def page_limit(raw: str | None) -> int:
     if raw is None:
         return int(s["default"])
     low, high = s["minimum"], s["maximum"]
-    if not _VERSION.fullmatch(raw.strip()) or not low <= int(raw) <= high:
+    if not _VERSION.fullmatch(raw) or not low <= int(raw) <= high:
         raise BadRequest(f"limit must be a whole number from {low} to {high}, not {raw[:20]!r}")
     return int(raw)
 
@@ -84,8 +85,9 @@ def _text(get: Get, name: str) -> str | None:
     if raw is None or not raw.strip():
         return None
     s = _search_parameter(name)
-    if len(raw) > s.get("maxLength", len(raw)):
-        raise BadRequest(f"{name} is longer than {s['maxLength']} characters")
+    most = s.get("maxLength", _TEXT_MAX)
+    if len(raw) > most:
+        raise BadRequest(f"{name} is longer than {most} characters")
     raw = " ".join(raw.split("\n"))  # a pasted line break is a space; other controls are refused
     control = next((c for c in raw if unicodedata.category(c) == "Cc" and c not in "\t\r"), None)
     if control is not None:

@@ -79,3 +79,17 @@ def test_search_query_is_normalised() -> None:
 def test_bad_search_parameters_say_what_is_wrong(given: dict[str, str], phrase: str) -> None:
     with pytest.raises(BadRequest, match=re.escape(phrase)):
         _query(**given)
+
+
+def test_numbers_are_ascii_digits_only() -> None:
+    for bad in (" 1", "1 ", "+1", "1e3", "0x1", "\uff11", "\u0663", "\u00b2", "9" * 5000, "1_0"):
+        with pytest.raises(BadRequest, match="version must be"):
+            version_number(bad)
+        with pytest.raises(BadRequest, match="limit must be"):
+            page_limit(bad)
+
+
+def test_every_search_parameter_is_bounded() -> None:
+    for name in ("experiment", "orcid", "license", "since", "until", "sort"):
+        with pytest.raises(BadRequest, match=f"{name} is longer than"):
+            _query(**{name: "x" * 5000})
