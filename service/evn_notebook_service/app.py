@@ -28,6 +28,7 @@ from .index.store import Index
 from .indexer import Indexer
 from .logs import log
 from .reader import Reader
+from .shutdown import InFlight
 
 _SEG = r"([^/]+)"
 API = "/api/v1"
@@ -91,6 +92,7 @@ def make_app(config: ServiceConfig, **settings: Any) -> web.Application:
         evn_archive=Archive(config, gitea, indexer=indexer),
         evn_reader=Reader(config, gitea, index, indexer),
         evn_body_limit=body_limit(config),
+        evn_in_flight=InFlight(),
         **settings,
     )
     try:

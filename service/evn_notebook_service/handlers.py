@@ -10,14 +10,15 @@ import uuid
 from typing import Any
 from urllib.parse import urlencode
 
-from tornado import web
-from tornado.http1connection import HTTP1Connection
+from tornado import iostream, web
+from tornado.ioloop import IOLoop
 
 from . import __version__
 from .archive import Archive
 from .auth import Identity, TokenVerifier
+from .bodies import StreamingHandler, allowed_methods
 from .config import ServiceConfig
-from .contract import RuleError, experiment_code, notebook_name, username_folder
+from .contract import experiment_code, notebook_name, username_folder
 from .errors import (
     BadRequest,
     Forbidden,
@@ -30,15 +31,32 @@ from .logs import log, request_id
 from .openapi import openapi_document
 from .params import page_cursor, page_limit, search_query, version_number
 from .reader import LEGACY_OWNER, ListPage, Reader
+from .shutdown import InFlight
 from .submission import check_content_type, idempotency_key, parse_submission
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_NOT_QUOTABLE = re.compile(r"[^\x20\x21\x23-\x5b\x5d-\x7e]")  # RFC 6750 error_description
 REALM = "evn-notebook-service"
 IMMUTABLE = "public, max-age=31536000, immutable"
+DESCRIPTION_MAX = 200
 
 
-class BaseHandler(web.RequestHandler):
-    """JSON errors ``{"message"}``, a request id on every request and in every log line."""
+def challenge(error: ServiceError) -> str:
+    """``WWW-Authenticate`` of a 401: the realm, and the error when a token was sent."""
+    value = f'Bearer realm="{REALM}"'
+    code = getattr(error, "error", None)
+    if code:
+        text = error.message.replace('"', "'").replace("\\", "'")
+        text = _NOT_QUOTABLE.sub("?", text)
+        if len(text) > DESCRIPTION_MAX:
+            text = text[: DESCRIPTION_MAX - 3] + "..."
+        value += f', error="{_NOT_QUOTABLE.sub("?", code)}", error_description="{text}"'
+    return value
+
+
+class BaseHandler(StreamingHandler):
+    """JSON errors ``{"message"}``, a request id on every request and in every log line; every
+    body streamed and checked from the headers first (``bodies.py``)."""
 
     request_id = "-"
 
@@ -58,11 +76,16 @@ class BaseHandler(web.RequestHandler):
     def verifier(self) -> TokenVerifier:
         return self.settings["evn_verifier"]
 
+    @property
+    def in_flight(self) -> InFlight:
+        return self.settings["evn_in_flight"]
+
     def initialize(self) -> None:
         given = self.request.headers.get("X-Request-Id", "")
         self.request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
         request_id.set(self.request_id)
         self.started = time.perf_counter()
+        self.in_flight.add(self)
 
     def set_default_headers(self) -> None:
         self.set_header("Content-Type", "application/json; charset=UTF-8")
@@ -70,17 +93,42 @@ class BaseHandler(web.RequestHandler):
         self.set_header("X-Content-Type-Options", "nosniff")
         if self.request_id != "-":
             self.set_header("X-Request-Id", self.request_id)
+        if self.closing or self.in_flight.draining:
+            self.set_header("Connection", "close")
 
-    def prepare(self) -> Any:
+    async def prepare(self) -> None:
         self.set_header("X-Request-Id", self.request_id)
+        await super().prepare()
+
+    def finish(self, chunk: Any = None) -> Any:
+        if self.in_flight.draining and not self._headers_written:
+            self.set_header("Connection", "close")  # shutting down: see on_finish
+        return super().finish(chunk)
+
+    def on_finish(self) -> None:
+        super().on_finish()
+        self.in_flight.discard(self)
+        stream = getattr(self.request.connection, "stream", None)
+        if self.in_flight.draining and stream is not None and not stream.closed():
+            # shutting down: the connection ends with this answer (sent with Connection: close)
+            IOLoop.current().add_future(stream.write(b""), lambda _: stream.close())
+
+    def on_connection_close(self) -> None:
+        super().on_connection_close()
+        if not self.body_done:  # else the method still runs (a commit, say) and will finish
+            self.in_flight.discard(self)
 
     def send_error(self, status_code: int = 500, **kwargs: Any) -> None:
         exc = as_service_error(kwargs.get("exc_info", (None, None, None))[1])
         if exc is not None:
             status_code = exc.status
+        if not self.prepared:  # Tornado closes the connection of an answer before the body
+            self.closing = True
         super().send_error(status_code, **kwargs)
 
     def log_exception(self, typ, value, tb) -> None:
+        if isinstance(value, iostream.StreamClosedError):
+            return  # the client went away; the access log has the request
         value = as_service_error(value) or value
         if isinstance(value, ServiceError) and value.status < 500:
             return
@@ -98,10 +146,14 @@ class BaseHandler(web.RequestHandler):
             message = exc.message
         elif isinstance(exc, web.HTTPError) and exc.log_message:
             message = exc.log_message % exc.args if exc.args else exc.log_message
+            message = message[:300]  # Tornado's may quote the bad input (a query argument)
         elif status_code == 404:
             message = "no such endpoint; see /api/v1/openapi.json"
         elif status_code == 405:
-            message = f"{self.request.method} is not allowed here; see /api/v1/openapi.json"
+            message = (
+                f"{self.request.method} is not allowed here (allowed: {self._allow()}); "
+                "see /api/v1/openapi.json"
+            )
         elif status_code >= 500:
             message = f"internal error; quote request id {self.request_id} to the operator"
         else:
@@ -109,13 +161,16 @@ class BaseHandler(web.RequestHandler):
         retry_after = getattr(exc, "retry_after", None)
         if retry_after is not None:
             self.set_header("Retry-After", str(retry_after))
-        if isinstance(exc, Unauthorized):
-            challenge = f'Bearer realm="{REALM}"'
-            if exc.error:
-                challenge += f', error="{exc.error}", error_description="{exc.message}"'
-            self.set_header("WWW-Authenticate", challenge)
+        if status_code == 405:
+            self.set_header("Allow", ", ".join(getattr(exc, "allow", None) or self._allow()))
+        if status_code == 401:
+            error = exc if isinstance(exc, Unauthorized) else Unauthorized(message, error=None)
+            self.set_header("WWW-Authenticate", challenge(error))
         self.set_header("Content-Type", "application/json; charset=UTF-8")
         self.finish({"message": message})
+
+    def _allow(self) -> str:
+        return ", ".join(allowed_methods(type(self)))
 
     async def identity(self) -> Identity:
         return await self.verifier.verify(self.request.headers.get("Authorization"))
@@ -130,8 +185,8 @@ class BaseHandler(web.RequestHandler):
     def page_args(self) -> tuple[int, str | None]:
         """``limit`` and ``cursor`` of a list request (400 when either is bad)."""
         return (
-            page_limit(self.get_query_argument("limit", None)),
-            page_cursor(self.get_query_argument("cursor", None)),
+            page_limit(self.get_query_argument("limit", None, strip=False)),
+            page_cursor(self.get_query_argument("cursor", None, strip=False)),
         )
 
     def write_page(self, data: dict[str, Any], key: str, page: ListPage, limit: int) -> None:
@@ -154,9 +209,15 @@ class BaseHandler(web.RequestHandler):
 
 
 class NotFoundHandler(BaseHandler):
-    def prepare(self) -> None:
-        super().prepare()
-        raise web.HTTPError(404)
+    """Any path without a route: 404 for every method, before any body."""
+
+    def route_refusal(self) -> BaseException | None:
+        return web.HTTPError(404)
+
+    def _not_found(self, *args: str) -> None:
+        raise web.HTTPError(404)  # reached only for a request without a body (see bodies.py)
+
+    get = head = post = put = patch = delete = options = _not_found
 
 
 class HealthHandler(BaseHandler):
@@ -170,65 +231,40 @@ class OpenAPIHandler(BaseHandler):
         self.write_json(openapi_document(self.config.experiment_pattern))
 
 
-@web.stream_request_body
 class SubmitBase(BaseHandler):
-    """Cheap checks (token, content type, key, size) before the body is read; then one submit.
-
-    A refusal found before the body is raised only once the body has been read (and dropped):
-    answering earlier would close the connection under a client still sending, which then sees
-    a broken pipe instead of the message.
-    """
+    """POST: the cheap checks (token, experiment, content type, key) before the body; then one
+    submit. The body limit, what a refusal does to the body, and the timer: ``bodies.py``."""
 
     identity_: Identity
     key: str
-    too_large = False
-    refusal: ServiceError | None = None
 
-    async def prepare(self) -> None:
-        super().prepare()
-        self.buffer = bytearray()
+    def body_limit(self) -> int:
+        return int(self.settings["evn_body_limit"])
+
+    def too_large(self) -> ServiceError:
+        return PayloadTooLarge(
+            f"the request is larger than this archive accepts (notebooks up to "
+            f"{self.config.max_notebook_bytes} bytes)"
+        )
+
+    async def before_body(self) -> None:
         if self.request.method != "POST":
             return
-        length = int(self.request.headers.get("Content-Length", "0") or 0)
-        limit = self.settings["evn_body_limit"]
-        if length > limit:
-            self.too_large = True
-            connection = self.request.connection
-            if isinstance(connection, HTTP1Connection):
-                connection.set_max_body_size(min(length, 2 * limit))
-        try:
-            self.identity_ = await self.identity()
-            self.experiment(self.path_args[0])
-            check_content_type(self.request.headers.get("Content-Type"))
-            self.key = idempotency_key(self.request.headers.get("Idempotency-Key"))
-        except (ServiceError, RuleError) as e:
-            self.refusal = as_service_error(e)
-
-    def data_received(self, chunk: bytes) -> None:
-        if self._finished or self.too_large or self.refusal:
-            return
-        self.buffer += chunk
-        if len(self.buffer) > self.settings["evn_body_limit"]:
-            self.too_large = True
-            self.buffer = bytearray()
+        self.identity_ = await self.identity()
+        self.experiment(self.path_args[0])
+        check_content_type(self.request.headers.get("Content-Type"))
+        self.key = idempotency_key(self.request.headers.get("Idempotency-Key"))
 
     async def _submit(self, code: str, owner: str | None, name: str | None) -> None:
         """Submit the body; ``owner``/``name`` None: the caller's folder, named by the body."""
-        if self.refusal:
-            raise self.refusal
         owner = username_folder(owner or self.identity_.username)
         if LEGACY_OWNER in (owner, self.identity_.username):
             raise Forbidden(
                 f"{LEGACY_OWNER} holds the notebooks of the portal's old layout and is read only; "
                 f"submit as yourself (ask the operator if your username is {LEGACY_OWNER})"
             )
-        if self.too_large:
-            raise PayloadTooLarge(
-                f"the request is larger than this archive accepts (notebooks up to "
-                f"{self.config.max_notebook_bytes} bytes)"
-            )
         experiment = self.experiment(code)
-        held, self.buffer = [self.buffer], bytearray()
+        held, self.body_bytes = [self.body_bytes], bytearray()
         sub = await asyncio.to_thread(parse_submission, held, self.config.max_notebook_bytes)
         if name is not None:
             name = notebook_name(name)
@@ -276,7 +312,7 @@ class NotebookHandler(BaseHandler):
 
     async def get(self, code: str, owner: str, name: str) -> None:
         experiment = self.experiment(code)
-        version = version_number(self.get_query_argument("version", None))
+        version = version_number(self.get_query_argument("version", None, strip=False))
         entry = await self.reader.notebook_entry(
             experiment, username_folder(owner), notebook_name(name), version
         )

@@ -9,14 +9,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
+import re
 
 from tornado import web
 
-from .contract import RuleError, experiment_code
-from .errors import BadRequest, ServiceError
+from .contract import RuleError, experiment_code, jsonsafe
+from .errors import BadRequest, PayloadTooLarge, ServiceError
 from .handlers import BaseHandler
 from .indexer import Indexer
+
+# Gitea's push payload lists at most [webhook] PAGING_NUM commits (10 by default) with their
+# changed paths: kilobytes, rarely more. A body larger than this is not a webhook of Gitea's,
+# and is refused before it is read (it is read before its signature can be checked).
+WEBHOOK_BODY_LIMIT = 5 * 1024 * 1024
+_SIGNATURE = re.compile(r"\s*[0-9a-fA-F]{64}\s*")
 
 
 class WebhookSignatureError(ServiceError):
@@ -31,27 +37,44 @@ def signature_ok(secret: str, body: bytes, given: str | None) -> bool:
     return hmac.compare_digest(expected, given.strip().lower())
 
 
+def _bad_signature() -> WebhookSignatureError:
+    return WebhookSignatureError(
+        "missing or wrong X-Gitea-Signature; configure the webhook with the service's "
+        "secret (EVN_SERVICE_WEBHOOK_SECRET)"
+    )
+
+
 class WebhookHandler(BaseHandler):
     @property
     def indexer(self) -> Indexer:
         return self.settings["evn_indexer"]
 
+    def body_limit(self) -> int:
+        return WEBHOOK_BODY_LIMIT
+
+    def too_large(self) -> ServiceError:
+        return PayloadTooLarge(f"a webhook body is at most {WEBHOOK_BODY_LIMIT} bytes")
+
+    def route_refusal(self) -> BaseException | None:
+        if not self.config.webhook_secret:
+            return web.HTTPError(404)  # the route is off: as if it did not exist
+        return super().route_refusal()
+
+    async def before_body(self) -> None:
+        if not _SIGNATURE.fullmatch(self.request.headers.get("X-Gitea-Signature", "")):
+            raise _bad_signature()  # no body of an unsigned request is held
+
     def post(self) -> None:
-        secret = self.config.webhook_secret
-        if not secret:
-            raise web.HTTPError(404)  # the route is off: as if it did not exist
+        body = bytes(self.body_bytes)
         if not signature_ok(
-            secret, self.request.body, self.request.headers.get("X-Gitea-Signature")
+            self.config.webhook_secret, body, self.request.headers.get("X-Gitea-Signature")
         ):
-            raise WebhookSignatureError(
-                "missing or wrong X-Gitea-Signature; configure the webhook with the service's "
-                "secret (EVN_SERVICE_WEBHOOK_SECRET)"
-            )
+            raise _bad_signature()
         event = self.request.headers.get("X-Gitea-Event", "")
         try:
-            payload = json.loads(self.request.body)
-        except (ValueError, UnicodeDecodeError, RecursionError) as e:  # nested too deep too
-            raise BadRequest("the webhook body is not JSON") from e
+            payload = jsonsafe.loads(body, what="the webhook body")
+        except RuleError as e:  # not UTF-8 or JSON, nested too deep, a lone surrogate
+            raise BadRequest(e.message) from e
         repo = _pushed_repo(payload, self.config.gitea_org) if event == "push" else None
         try:
             experiment = experiment_code(repo, self.config.experiment_regex()) if repo else None
