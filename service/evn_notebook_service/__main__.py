@@ -5,22 +5,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 import time
 
 from tornado import web
-from tornado.httpserver import HTTPServer
 from traitlets import Dict, Unicode
 from traitlets.config import Application
 
 from . import __version__
 from .app import body_limit, make_app
+from .bodies import DRAIN_BYTES
 from .config import ServiceConfig
 from .gitea import GiteaClient
 from .index.store import Index
 from .indexer import Indexer
 from .logs import log, setup_logging
+from .shutdown import InFlight, Server
 
 
 def _configure(app: Application) -> ServiceConfig:
@@ -106,15 +108,23 @@ async def _keep_index(app: web.Application) -> None:
 
 
 async def serve(config: ServiceConfig) -> None:
+    """Serve until SIGTERM or SIGINT, then stop gracefully (``shutdown.py``)."""
     app = make_app(config)
-    server = HTTPServer(app, max_body_size=body_limit(config), idle_connection_timeout=120)
+    server = Server(
+        app,
+        # the hard cap; each route refuses more itself, from the headers or as a chunked body
+        # grows past its limit (and then drains up to DRAIN_BYTES more before closing)
+        max_body_size=body_limit(config) + 2 * DRAIN_BYTES,
+        idle_connection_timeout=120,
+        body_timeout=config.body_timeout_seconds + 30,  # a backstop: the handlers answer 408
+    )
     server.listen(config.port, address=config.bind)
     await app.settings["evn_verifier"].warm()
     log.info(
         "notebook service listening",
         extra={"fields": {"bind": config.bind, "port": config.port, "issuer": config.issuer_url,
                           "gitea": config.gitea_url, "org": config.gitea_org,
-                          "version": __version__}},
+                          "version": __version__, "pid": os.getpid()}},
     )  # fmt: skip
     indexing = asyncio.create_task(_keep_index(app))
     stop = asyncio.Event()
@@ -122,13 +132,13 @@ async def serve(config: ServiceConfig) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
-    log.info("stopping")
-    server.stop()
+    in_flight: InFlight = app.settings["evn_in_flight"]
+    await in_flight.drain(server, config.shutdown_grace_seconds)
     indexing.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await indexing
     await app.settings["evn_indexer"].close()
-    await server.close_all_connections()
+    log.info("stopped")
 
 
 def main(argv: list[str] | None = None) -> None:
