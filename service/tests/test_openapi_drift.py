@@ -100,3 +100,12 @@ def test_search_text_pattern_is_what_the_service_accepts(value: str) -> None:
 
 def test_search_licences_are_the_metadata_licences() -> None:
     assert tuple(_search("license")["enum"]) == licences()
+
+
+@settings(max_examples=300)
+@given(st.text("EGNZX0789", max_size=14) | st.from_regex(schema("ExperimentCode")["pattern"]))
+def test_search_experiment_schema_is_what_the_service_accepts(value: str) -> None:
+    choices = _search("experiment")["anyOf"]
+    declared = any(_declared(s, value) if "$ref" in s else len(value) <= 0 for s in choices)
+    accepted = _accepts(lambda v: search_query({"experiment": v}.get), value)
+    assert declared == accepted, value
