@@ -6,8 +6,11 @@ import json
 import os
 import shutil
 import stat
+import urllib.parse
+import urllib.request
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from . import paths, procs
 
@@ -66,6 +69,7 @@ def ready(state: dict) -> bool:
 
 def up(state: dict) -> None:
     if procs.alive(state, "keycloak") and ready(state):
+        sync_redirect_uris(state)
         return
     obtain()
     _prepare_home()
@@ -90,6 +94,46 @@ def up(state: dict) -> None:
     )
     procs.start(state, "keycloak", cmd, env=env, cwd=HOME, marker=str(HOME))
     procs.wait_ready("keycloak", lambda: ready(state), state, timeout=420)
+    sync_redirect_uris(state)
+
+
+def _admin(base: str, token: str, method: str, path: str, body: Any = None) -> Any:
+    request = urllib.request.Request(
+        base + path,
+        method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as r:
+        raw = r.read()
+    return json.loads(raw) if raw else None
+
+
+def sync_redirect_uris(state: dict) -> None:
+    """``--import-realm`` skips a realm that exists: give the clients of an older devstack the
+    redirect URIs of ``evn-realm.json`` (exact callback URIs, no wildcards)."""
+    base = f"http://127.0.0.1:{state['ports']['keycloak']}"
+    form = urllib.parse.urlencode(
+        {
+            "grant_type": "password",
+            "client_id": "admin-cli",
+            "username": paths.KEYCLOAK_ADMIN[0],
+            "password": paths.KEYCLOAK_ADMIN[1],
+        }
+    ).encode()
+    url = base + "/realms/master/protocol/openid-connect/token"
+    with urllib.request.urlopen(url, data=form, timeout=30) as r:
+        token = json.load(r)["access_token"]
+    realm = json.loads(REALM_JSON.read_text())
+    wanted = {c["clientId"]: c["redirectUris"] for c in realm["clients"]}
+    clients = f"/admin/realms/{paths.REALM}/clients"
+    for client in _admin(base, token, "GET", clients):
+        uris = wanted.get(client["clientId"])
+        if uris is None or sorted(client.get("redirectUris") or []) == sorted(uris):
+            continue
+        client["redirectUris"] = uris
+        _admin(base, token, "PUT", f"{clients}/{client['id']}", client)
+        procs.say(f"Keycloak: client {client['clientId']} now registers {', '.join(uris)}")
 
 
 def env(state: dict) -> dict[str, str]:
