@@ -162,7 +162,8 @@ class BaseHandler(StreamingHandler):
         if retry_after is not None:
             self.set_header("Retry-After", str(retry_after))
         if status_code == 405:
-            self.set_header("Allow", ", ".join(getattr(exc, "allow", None) or self._allow()))
+            allow = getattr(exc, "allow", None)  # a MethodNotAllowed raised by a route
+            self.set_header("Allow", ", ".join(allow) if allow else self._allow())
         if status_code == 401:
             error = exc if isinstance(exc, Unauthorized) else Unauthorized(message, error=None)
             self.set_header("WWW-Authenticate", challenge(error))
