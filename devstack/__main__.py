@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import shlex
 import sys
 import time
@@ -69,6 +71,19 @@ def logs(name: str, lines: int) -> None:
         print("\n".join(log.read_text(errors="replace").splitlines()[-lines:]))
 
 
+@contextlib.contextmanager
+def _exclusive(command: str):
+    """One changing command at a time: two restarts at once each started a service, and the
+    second one's process, holding the port, was left out of the state (an orphan)."""
+    if command not in ("up", "down", "restart"):
+        yield
+        return
+    paths.STATE.mkdir(parents=True, exist_ok=True)
+    with open(paths.STATE / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python3 -m devstack", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -82,7 +97,11 @@ def main(argv: list[str] | None = None) -> int:
     lg.add_argument("name", choices=PARTS)
     lg.add_argument("-n", type=int, default=60)
     args = parser.parse_args(argv)
-    state = paths.load_state()
+    with _exclusive(args.command):
+        return _run(args, paths.load_state())
+
+
+def _run(args: argparse.Namespace, state: dict) -> int:
     try:
         if args.command == "up":
             up(state)
