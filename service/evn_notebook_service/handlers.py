@@ -183,11 +183,22 @@ class BaseHandler(StreamingHandler):
         self.set_status(status)
         self.finish(json.dumps(data))
 
+    def query_argument(self, name: str) -> str | None:
+        """The last value of a query parameter exactly as sent (Tornado's ``get_query_argument``
+        turns control characters into spaces, so a rule refusing them never saw them)."""
+        values = self.request.query_arguments.get(name)
+        if not values:
+            return None
+        try:
+            return values[-1].decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadRequest(f"the query parameter {name[:40]!r} is not UTF-8") from None
+
     def page_args(self) -> tuple[int, str | None]:
         """``limit`` and ``cursor`` of a list request (400 when either is bad)."""
         return (
-            page_limit(self.get_query_argument("limit", None, strip=False)),
-            page_cursor(self.get_query_argument("cursor", None, strip=False)),
+            page_limit(self.query_argument("limit")),
+            page_cursor(self.query_argument("cursor")),
         )
 
     def write_page(self, data: dict[str, Any], key: str, page: ListPage, limit: int) -> None:
@@ -313,7 +324,7 @@ class NotebookHandler(BaseHandler):
 
     async def get(self, code: str, owner: str, name: str) -> None:
         experiment = self.experiment(code)
-        version = version_number(self.get_query_argument("version", None, strip=False))
+        version = version_number(self.query_argument("version"))
         entry = await self.reader.notebook_entry(
             experiment, username_folder(owner), notebook_name(name), version
         )
@@ -349,9 +360,7 @@ class MySubmissionsHandler(BaseHandler):
 
 class SearchHandler(BaseHandler):
     async def get(self) -> None:
-        query = search_query(
-            lambda name: self.get_query_argument(name, None), self.config.experiment_regex()
-        )
+        query = search_query(self.query_argument, self.config.experiment_regex())
         limit, cursor = self.page_args()
         page = await self.reader.search(query, limit, cursor)
         self.write_page({}, "notebooks", page, limit)

@@ -301,7 +301,8 @@ def test_reconcile_picks_up_a_commit_no_webhook_announced(
         assert made.status_code == 201, made.text
         [item] = _until(lambda: _items(index_url, code), 120)
         assert item["commit"] == made.json()["commit"]
-        assert '"reconciled"' in svc.logs()
+        # the row is written before the reconcile logs its summary: wait for the line too
+        assert _until(lambda: '"reconciled"' in svc.logs(), 30)
 
 
 @pytest.mark.stack
