@@ -363,6 +363,37 @@ class ServiceConfig(Configurable):
     def _submission_window_default(self) -> float:
         return float(_env("EVN_SERVICE_SUBMISSION_WINDOW_SECONDS", "3600"))
 
+    gitea_read_connections = Int(
+        config=True,
+        help="Keep-alive connections to Gitea the service's reads may use at once (the index, "
+        "the read API); further reads queue, within their request's deadline. "
+        "Env: EVN_SERVICE_GITEA_READ_CONNECTIONS.",
+    )
+
+    @default("gitea_read_connections")
+    def _gitea_read_connections_default(self) -> int:
+        return int(_env("EVN_SERVICE_GITEA_READ_CONNECTIONS", "16"))
+
+    gitea_write_connections = Int(
+        config=True,
+        help="Connections to Gitea the service's commits may use at once (writes of different "
+        "experiments run in parallel up to this). Env: EVN_SERVICE_GITEA_WRITE_CONNECTIONS.",
+    )
+
+    @default("gitea_write_connections")
+    def _gitea_write_connections_default(self) -> int:
+        return int(_env("EVN_SERVICE_GITEA_WRITE_CONNECTIONS", "8"))
+
+    idempotency_days = Float(
+        config=True,
+        help="Days an idempotency record answers a replay; a request repeated later is a new "
+        "submission. Env: EVN_SERVICE_IDEMPOTENCY_DAYS.",
+    )
+
+    @default("idempotency_days")
+    def _idempotency_days_default(self) -> float:
+        return float(_env("EVN_SERVICE_IDEMPOTENCY_DAYS", "30"))
+
     log_level = Unicode(config=True, help="Log level. Env: EVN_SERVICE_LOG_LEVEL.")
 
     @default("log_level")
