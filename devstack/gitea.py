@@ -155,6 +155,31 @@ RENDER_CONTENT_MODE = iframe
 """
 
 
+def _housekeeping() -> str:
+    """app.ini lines for Gitea's scheduled ``git gc`` of every repository (off by default).
+
+    The contents API stores each version of a notebook as a loose, zlib-compressed whole object;
+    only ``git gc`` packs them and stores a version as a delta against the one before. Gitea's
+    default GC timeout (60 s per repository) is short for repositories of large notebooks, and
+    git's delta search keeps a window of ten objects in memory per thread unless bounded. No run
+    at start: devstack restarts often, and a restart should not compete with tests for the CPU.
+    """
+    return """
+[cron.git_gc_repos]
+ENABLED = true
+RUN_AT_START = false
+SCHEDULE = @every 24h
+TIMEOUT = 10m
+NOTICE_ON_SUCCESS = false
+
+[git.timeout]
+GC = 600
+
+[git.config]
+pack.windowMemory = 256m
+"""
+
+
 def _write_ini(state: dict) -> None:
     secrets_ = state.setdefault("gitea_secrets", {})
     for key in ("SECRET_KEY", "INTERNAL_TOKEN", "JWT_SECRET"):
@@ -210,7 +235,7 @@ ROOT_PATH = {paths.LOGS / "gitea"}
 
 [cron.update_checker]
 ENABLED = false
-
+{_housekeeping()}
 [webhook]
 ; the notebook service listens on 127.0.0.1: its index follows pushes through an org webhook
 ALLOWED_HOST_LIST = loopback
