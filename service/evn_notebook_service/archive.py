@@ -2,7 +2,7 @@
 
 Every submission commits, in one commit through Gitea's contents API, the notebook, its
 ``ro-crate-metadata.json``, its provenance, the notebook's state file (owner, version, blob ids)
-and an idempotency record ``.evn/idempotency/<sha256(sub:key)>.json``. Because the record is
+and an idempotency record ``.evn/idempotency/<h[:2]>/<h>.json`` (``idempotency.py``). As it is
 *created* in that same commit, a second writer of the same key (another replica, a retry) fails
 with "already exists" and then finds and returns the first result. Updates carry the blob ids
 read just before, so a concurrent change turns into a "sha does not match" answer and a retry.
@@ -24,7 +24,8 @@ from .commitbody import FileChange, build_body, git_blob_sha
 from .config import ServiceConfig
 from .errors import Forbidden, GiteaResponseError, NotFound, ServiceError, UpstreamUnavailable
 from .gitea import GiteaClient
-from .layout import PROVENANCE, NotebookPaths, idempotency_path, permalink
+from .idempotency import Slot
+from .layout import PROVENANCE, NotebookPaths, permalink
 from .locks import KeyedLocks
 from .logs import log
 from .quota import Clock, Quotas, Ticket
@@ -66,7 +67,7 @@ class Write:
     experiment: str
     paths: NotebookPaths
     sub: Submission
-    idem_path: str
+    idem: Slot  # the idempotency record's place, and what the latest attempt found there
     must_exist: bool
     ticket: Ticket  # its places in the researcher's abuse limits (``quota.py``)
 
@@ -196,7 +197,7 @@ class Archive:
             )
         paths = NotebookPaths(owner, sub.name)
         ticket = self.quotas.ticket(identity.sub)
-        idem = idempotency_path(identity.sub, key)
+        idem = Slot.of(identity.sub, key)
         write = Write(identity, experiment, paths, sub, idem, must_exist, ticket)
         async with self.locks.hold(experiment):
             try:
@@ -232,9 +233,9 @@ class Archive:
     async def _attempt(self, write: Write, attempt: int) -> dict[str, Any]:
         """Read the idempotency record and the state, then one commit (a lost race raises)."""
         experiment, paths = write.experiment, write.paths
-        existing = await self.gitea.raw(experiment, write.idem_path)
-        if existing is not None:
-            return await self._replay(experiment, write.idem_path, existing, write.sub.fingerprint)
+        found = await write.idem.lookup(self.gitea, experiment, self.config.idempotency_days)
+        if found is not None and not found.expired:
+            return await self._replay(experiment, found.path, found.raw, write.sub.fingerprint)
         state_raw = await self.gitea.raw(experiment, paths.state)
         state = json.loads(state_raw) if state_raw else None
         if state is not None and state.get("owner_sub") != write.identity.sub:
@@ -278,7 +279,7 @@ class Archive:
         now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
         contents = _folder_files(write, version, now, self.config)
         record = _record(write, version, now)
-        changes = [FileChange("create", write.idem_path, dump_json(record))]
+        changes = write.idem.changes(dump_json(record))  # create, or replace an expired one
         changes += _folder_changes(write, contents, (state or {}).get("files", {}))
         state_bytes = dump_json(_state(write, version, now, contents))
         if state_raw is None:

@@ -42,8 +42,21 @@ class NotebookPaths:
 
 
 def idempotency_path(sub: str, key: str) -> str:
-    digest = hashlib.sha256(f"{sub}:{key}".encode()).hexdigest()
-    return f"{IDEMPOTENCY_DIR}/{digest}.json"
+    """The idempotency record of researcher ``sub``'s key: ``.evn/idempotency/<h[:2]>/<h>.json``.
+
+    ``h = sha256(sub:key)``: 256 folders, so a commit rewrites one small folder of records
+    rather than one folder holding every record of the repository."""
+    digest = _record_digest(sub, key)
+    return f"{IDEMPOTENCY_DIR}/{digest[:2]}/{digest}.json"
+
+
+def legacy_idempotency_path(sub: str, key: str) -> str:
+    """Where records were written before they were sharded (still read: repositories hold them)."""
+    return f"{IDEMPOTENCY_DIR}/{_record_digest(sub, key)}.json"
+
+
+def _record_digest(sub: str, key: str) -> str:
+    return hashlib.sha256(f"{sub}:{key}".encode()).hexdigest()
 
 
 def permalink(gitea_url: str, org: str, repo: str, commit: str, path: str) -> str:
