@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from .auth import Identity
 from .citation import citation_file
-from .commitbody import FileChange, build_body, git_blob_sha
+from .commitbody import CommitBody, FileChange, build_body, git_blob_sha
 from .config import ServiceConfig
 from .errors import Forbidden, GiteaResponseError, NotFound, ServiceError, UpstreamUnavailable
 from .gitea import GiteaClient
@@ -273,8 +273,9 @@ class Archive:
 
     def _commit_body(
         self, write: Write, state: dict[str, Any] | None, state_raw: bytes | None
-    ) -> tuple[dict[str, Any], bytearray]:
-        """The idempotency record and the contents-API body of the one commit of ``write``."""
+    ) -> tuple[dict[str, Any], CommitBody]:
+        """The idempotency record and the contents-API body of the one commit of ``write``
+        (streamed: the files' base64 is computed as the body is sent)."""
         version = (int(state["version"]) + 1) if state else 1
         now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
         contents = _folder_files(write, version, now, self.config)

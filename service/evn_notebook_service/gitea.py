@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import json
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import quote, urlencode
 
+from tornado.httpclient import HTTPResponse
+
+from .commitbody import CommitBody
 from .config import ServiceConfig
 from .errors import GiteaResponseError, NotFound, UpstreamUnavailable
 from .fetch import Fetcher, json_headers
 
 TREE_PAGE = 1000  # Gitea's largest page of a tree listing ([api] DEFAULT_GIT_TREES_PER_PAGE)
 HISTORY_PAGE = 50
+ANSWER_IN_THREAD = 1 << 20  # a commit's answer larger than this is parsed in a worker thread
+# until Fetcher.fetch streams a CommitBody itself (issue 14, interface 2): one buffer, as before
+_STREAMS = "kind" in inspect.signature(Fetcher.fetch).parameters
+
+
+def _commit_of(answer: bytes) -> dict[str, Any]:
+    """``{"commit": …}`` of the contents API's answer, without the files it repeats."""
+    data = json.loads(answer)
+    return {"commit": data["commit"]}
 
 
 def _message(body: bytes) -> str:
@@ -48,6 +62,10 @@ class GiteaClient:
         if response.code in ok:
             data = json.loads(response.body) if response.body else None
             return response.code, data, dict(response.headers)
+        self._raise(response, method, path)
+
+    @staticmethod
+    def _raise(response: HTTPResponse, method: str, path: str) -> NoReturn:
         if response.code in (502, 503, 504):
             raise UpstreamUnavailable(f"Gitea is unavailable ({response.code}); try again later")
         raise GiteaResponseError(response.code, _message(response.body or b""), method, path)
@@ -81,12 +99,23 @@ class GiteaClient:
             if e.gitea_status != 409:
                 raise
 
-    async def change_files(self, repo: str, payload: bytearray) -> dict[str, Any]:
-        """One commit of several files (``payload`` is the ready JSON body of the contents API)."""
-        _, data, _ = await self._call(
-            "POST", self._repo(repo) + "/contents", body=payload, ok=(200, 201)
-        )
-        return data
+    async def change_files(self, repo: str, payload: CommitBody) -> dict[str, Any]:
+        """One commit of several files (``payload``: the contents-API body, streamed as sent).
+
+        Gitea answers with the commit and every changed file again, each file's content in
+        base64 up to its ``[api] DEFAULT_MAX_BLOB_SIZE`` (10 MiB by default; the API has no
+        parameter for less). Only ``{"commit": …}`` is kept, and a large answer is parsed in a
+        worker thread, off the event loop.
+        """
+        body: Any = payload if _STREAMS else bytearray(b"").join(payload.chunks())
+        url = self.base + self._repo(repo) + "/contents"
+        response = await self.fetcher.fetch("POST", url, headers=self._headers(), body=body)
+        if response.code not in (200, 201):
+            self._raise(response, "POST", self._repo(repo) + "/contents")
+        raw = response.body or b""
+        if len(raw) > ANSWER_IN_THREAD:
+            return await asyncio.to_thread(_commit_of, raw)
+        return _commit_of(raw)
 
     async def raw(self, repo: str, path: str, ref: str | None = None) -> bytes | None:
         """A file's bytes at ``ref`` (default branch when None); None when absent."""

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +16,6 @@ from nbformat.validator import ValidationError
 
 from .contract import idempotency_key as key_rule
 from .contract import (
-    json_loads,
     limit,
     name_from_title,
     notebook_name,
@@ -22,6 +23,7 @@ from .contract import (
     schema,
     text_field,
 )
+from .contract.jsonsafe import loads_taking
 from .errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
 BODY_FIELDS = set(schema("Submission")["properties"])
@@ -42,17 +44,97 @@ class Submission:
 
 
 def dump_json(value: Any) -> bytes:
-    """JSON in nbformat's on-disk layout (stable diffs between versions).
+    """JSON in nbformat's on-disk layout (stable diffs between versions): ``json.dump`` with
+    ``indent=1, sort_keys=True, ensure_ascii=False``, and a final newline.
 
-    Written piece by piece into one buffer: ``json.dumps`` would hold the escaped pieces, the
-    joined text and its encoding at once (3x a big notebook).
+    Written piece by piece into one buffer, a long string escaped slice by slice: neither the
+    escaped copy of a 50 MB image nor the whole text exists beside the value and the buffer.
     """
     out = io.BytesIO()
-    text = io.TextIOWrapper(out, encoding="utf-8", newline="\n", write_through=True)
-    json.dump(value, text, indent=1, sort_keys=True, ensure_ascii=False, separators=(",", ": "))
-    text.write("\n")
-    text.detach()
+    small: list[str] = []
+    for piece in _iterencode(value):
+        if isinstance(piece, str):
+            small.append(piece)
+            if len(small) >= 512:
+                out.write("".join(small).encode())
+                small.clear()
+            continue
+        small.append(piece.prefix + '"')
+        out.write("".join(small).encode())
+        small.clear()
+        text = piece.text
+        for start in range(0, len(text), _SLICE):
+            out.write(_escape(text[start : start + _SLICE])[1:-1].encode())
+        small.append('"')
+    small.append("\n")
+    out.write("".join(small).encode())
     return out.getvalue()  # CPython hands over the buffer itself: no copy
+
+
+_SLICE = 1 << 20  # a string longer than this is escaped and written in slices of this length
+_escape = json.encoder.encode_basestring  # ensure_ascii=False: per character, so slices agree
+
+
+class _Long:
+    """A long string met while encoding, written later in slices (``dump_json``)."""
+
+    __slots__ = ("prefix", "text")
+
+    def __init__(self, text: str, prefix: str = "") -> None:
+        self.text = text
+        self.prefix = prefix
+
+    def __radd__(self, prefix: str) -> _Long:  # a list's item: json writes ``separator + item``
+        return _Long(self.text, prefix + self.prefix)
+
+
+def _encode_string(text: str) -> str | _Long:
+    return _Long(text) if len(text) > _SLICE else _escape(text)
+
+
+def _layout_iterencode(value: Any) -> Iterator[str | _Long]:
+    """The pieces ``json.dump`` writes (its pure-Python encoder, which ``indent`` selects), with
+    long strings left to ``dump_json``."""
+    encoder = json.JSONEncoder(indent=1, sort_keys=True, ensure_ascii=False, separators=(",", ": "))
+    iterencode = json.encoder._make_iterencode(  # type: ignore[attr-defined]
+        {}, encoder.default, _encode_string, encoder.indent, _floatstr,
+        encoder.key_separator, encoder.item_separator, True, False, False,
+    )  # fmt: skip
+    return iterencode(value, 0)
+
+
+def _floatstr(value: float) -> str:
+    """``json``'s own spelling of a float (jsonsafe refuses NaN and infinities on the way in)."""
+    if value != value:
+        return "NaN"
+    if value in (math.inf, -math.inf):
+        return "Infinity" if value > 0 else "-Infinity"
+    return float.__repr__(value)
+
+
+def _plain_iterencode(value: Any) -> Iterator[str | _Long]:
+    encoder = json.JSONEncoder(indent=1, sort_keys=True, ensure_ascii=False, separators=(",", ": "))
+    return encoder.iterencode(value)
+
+
+def _checked_iterencode() -> Callable[[Any], Iterator[str | _Long]]:
+    """The slicing encoder where this Python's ``json`` is as it expects, else plain pieces."""
+    sample = {
+        "b": ["x" * (_SLICE + 3) + '"\n\u00e9', {"y": 1.5, "z": None, "t": True, "i": -7}],
+        "a": "q" * (_SLICE + 1),
+    }
+    expected = json.dumps(sample, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    try:
+        pieces = list(_layout_iterencode(sample))
+        got = (
+            "".join(p if isinstance(p, str) else p.prefix + _escape(p.text) for p in pieces) + "\n"
+        )
+    except Exception:  # any change in json's internals: the plain encoder
+        return _plain_iterencode
+    return _layout_iterencode if got == expected else _plain_iterencode
+
+
+_iterencode = _checked_iterencode()
 
 
 def idempotency_key(raw: str | None) -> str:
@@ -71,7 +153,10 @@ def check_content_type(content_type: str | None) -> None:
         )
 
 
-def _notebook(raw: Any, max_bytes: int) -> tuple[bytes, str]:
+def _notebook(held: list[Any], max_bytes: int) -> tuple[bytes, str]:
+    """The notebook (``held.pop()``, the only reference to it) checked and in the stored layout,
+    and its kernel's language; the parsed notebook is dropped as soon as it is written."""
+    raw = held.pop()
     if not isinstance(raw, dict):
         raise BadRequest("notebook must be a Jupyter notebook object (nbformat 4 JSON)")
     if raw.get("nbformat") != 4:
@@ -79,6 +164,27 @@ def _notebook(raw: Any, max_bytes: int) -> tuple[bytes, str]:
             f"notebook must be nbformat 4 (got nbformat {str(raw.get('nbformat'))[:20]}); "
             "save it with a current Jupyter"
         )
+    _validate(raw)
+    if not raw.get("cells"):
+        raise BadRequest("notebook has no cells; there is nothing to archive")
+    language = str(
+        (raw.get("metadata") or {}).get("kernelspec", {}).get("language")
+        or (raw.get("metadata") or {}).get("language_info", {}).get("name")
+        or ""
+    )
+    data = dump_json(raw)
+    del raw
+    if len(data) > max_bytes:
+        raise PayloadTooLarge(
+            f"the notebook is {len(data)} bytes; the archive accepts at most {max_bytes} bytes "
+            "(strip large outputs and submit again)"
+        )
+    return data, language
+
+
+def _validate(raw: dict[str, Any]) -> None:
+    """nbformat's schema check (with fastjsonschema, nbformat's default and fastest validator;
+    jsonschema only runs to describe a notebook that fails)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -89,27 +195,14 @@ def _notebook(raw: Any, max_bytes: int) -> tuple[bytes, str]:
             f"notebook is not a valid nbformat 4 notebook: {e.message[:300]}"
             + (f" (at {where})" if where else "")
         ) from e
-    if not raw.get("cells"):
-        raise BadRequest("notebook has no cells; there is nothing to archive")
-    data = dump_json(raw)
-    if len(data) > max_bytes:
-        raise PayloadTooLarge(
-            f"the notebook is {len(data)} bytes; the archive accepts at most {max_bytes} bytes "
-            "(strip large outputs and submit again)"
-        )
-    language = str(
-        (raw.get("metadata") or {}).get("kernelspec", {}).get("language")
-        or (raw.get("metadata") or {}).get("language_info", {}).get("name")
-        or ""
-    )
-    return data, language
 
 
 def parse_submission(held: list[bytearray], max_bytes: int) -> Submission:
     """Check the JSON body of ``POST …/notebooks``; every problem is a 4xx naming the field.
 
-    ``held`` holds the only reference to the request body: it is taken out and dropped once
-    parsed, so a big notebook is not held twice while it is serialised for storage.
+    ``held`` holds the only reference to the request body: it is dropped once decoded, the text
+    once parsed and the parsed notebook once written in the stored layout, so a big notebook is
+    held at most twice at any moment.
     """
     data, fingerprint = _body_object(held)
     metadata = parse_metadata(data.get("metadata"))
@@ -121,7 +214,7 @@ def parse_submission(held: list[bytearray], max_bytes: int) -> Submission:
         data.get("message"), "message", max_len=MESSAGE_MAX, required=False, multiline=True
     )
     provenance = _provenance(data.get("provenance"))
-    notebook, language = _notebook(data["notebook"], max_bytes)
+    notebook, language = _notebook([data.pop("notebook")], max_bytes)
     return Submission(
         name=name,
         notebook=notebook,
@@ -142,8 +235,9 @@ def _body_object(held: list[bytearray]) -> tuple[dict[str, Any], str]:
     fingerprint = hashlib.sha256(body).hexdigest()
     # strict UTF-8, depth, NaN and lone surrogates (cells, metadata, provenance, message): a
     # RuleError is a 400 here rather than a UnicodeEncodeError (500) when the notebook is stored
-    data = json_loads(body)
+    box = [body]
     del body
+    data = loads_taking(box)
     if not isinstance(data, dict):
         raise BadRequest("the request body must be a JSON object {notebook, metadata, ...}")
     unknown = set(data) - BODY_FIELDS
