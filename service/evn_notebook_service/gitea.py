@@ -107,7 +107,9 @@ class GiteaClient:
         parameter for less). Only ``{"commit": …}`` is kept, and a large answer is parsed in a
         worker thread, off the event loop.
         """
-        body: Any = payload if _STREAMS else bytearray(b"").join(payload.chunks())
+        body: Any = payload
+        if not _STREAMS:  # built whole in a worker thread: base64 of 50 MB is not for the loop
+            body = await asyncio.to_thread(bytearray(b"").join, payload.chunks())
         url = self.base + self._repo(repo) + "/contents"
         response = await self.fetcher.fetch("POST", url, headers=self._headers(), body=body)
         if response.code not in (200, 201):

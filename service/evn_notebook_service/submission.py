@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import io
 import json
 import math
+import sys
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -29,6 +31,7 @@ from .errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 BODY_FIELDS = set(schema("Submission")["properties"])
 PROVENANCE_MAX = limit("max_provenance_bytes")
 MESSAGE_MAX = schema("Submission")["properties"]["message"]["maxLength"]
+TRIM_ABOVE = 4 << 20  # after a notebook larger than this is parsed, freed memory is returned
 
 
 @dataclass
@@ -137,6 +140,30 @@ def _checked_iterencode() -> Callable[[Any], Iterator[str | _Long]]:
 _iterencode = _checked_iterencode()
 
 
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``; None elsewhere (musl has none, and frees differently)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return None
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    return trim
+
+
+_TRIM = _malloc_trim()
+
+
+def release_freed_memory() -> None:
+    """Give the C heap's free pages back to the system. glibc keeps what it freed below its
+    top-most block in use: after a 50 MB notebook of many cells, about 65 MB the parsed cells
+    used stay resident until the next submission. A few milliseconds; call it in a worker
+    thread."""
+    if _TRIM is not None:
+        _TRIM(0)
+
+
 def idempotency_key(raw: str | None) -> str:
     if not raw:
         raise BadRequest(
@@ -215,6 +242,8 @@ def parse_submission(held: list[bytearray], max_bytes: int) -> Submission:
     )
     provenance = _provenance(data.get("provenance"))
     notebook, language = _notebook([data.pop("notebook")], max_bytes)
+    if len(notebook) > TRIM_ABOVE:
+        release_freed_memory()
     return Submission(
         name=name,
         notebook=notebook,
