@@ -47,9 +47,6 @@ headers = { Authorization = "Bearer ${FUZZ_TOKEN}" }
 # one worker: the machine has 2 cores shared with the service, Gitea and Keycloak
 workers = 1
 request-timeout = 30.0
-# the path's notebook name spells out the reserved names as look-aheads, which hypothesis can
-# only meet by filtering: slower to generate, not wrong
-suppress-health-check = ["filter_too_much"]
 
 [generation]
 # a case per input is enough to find a pattern the code enforces but the document misses

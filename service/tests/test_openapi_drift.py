@@ -4,7 +4,6 @@ breaks it always is. Hypothesis draws the candidates; nothing here needs the sta
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from evn_notebook_service.contract import (
@@ -19,6 +18,7 @@ from evn_notebook_service.errors import BadRequest
 from evn_notebook_service.params import page_cursor, search_query, version_number
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
 
 NAME_CHARS = "abcxyzCONLPTGIKgitlockipynb0123456789._-$/ \u00df"
 names = st.one_of(
@@ -41,9 +41,7 @@ def _search(name: str) -> dict[str, Any]:
 def _declared(s: dict[str, Any], value: str) -> bool:
     if "$ref" in s:
         s = schema(s["$ref"].rsplit("/", 1)[1])
-    if not s.get("minLength", 0) <= len(value) <= s.get("maxLength", len(value)):
-        return False
-    return re.search(s["pattern"], value) is not None
+    return bool(Draft202012Validator(s).is_valid(value))  # pattern, lengths and `not` alike
 
 
 def _accepts(rule: Any, value: str) -> bool:
