@@ -9,8 +9,11 @@ import shlex
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -39,33 +42,70 @@ def free_port() -> int:
 
 
 class Service:
-    """A notebook-service process of this checkout, so its memory can be watched."""
+    """A notebook-service process of this checkout (as ``service/tests/svc_process.py`` starts
+    one): no abuse limits, its own index ``index_url``, so its memory can be watched."""
 
-    def __init__(self, stack: dict[str, str], log: Path) -> None:
+    def __init__(self, stack: dict[str, str], log: Path, index_url: str = "", **env: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("EVN_")}
-        env.update({k: v for k, v in stack.items() if k.startswith("EVN_")})
-        env.update(EVN_SERVICE_PORT=str(self.port), EVN_SERVICE_LOG_LEVEL="WARNING")
-        self._log = open(log, "wb")
+        full = {k: v for k, v in os.environ.items() if not k.startswith("EVN_")}
+        full.update(EVN_SERVICE_MAX_NEW_REPOSITORIES="0", EVN_SERVICE_MAX_SUBMISSIONS="0")
+        full.update({k: v for k, v in stack.items() if k.startswith("EVN_")})
+        full.update(EVN_SERVICE_BIND="127.0.0.1", EVN_SERVICE_PORT=str(self.port),
+                    EVN_SERVICE_LOG_LEVEL="WARNING")  # fmt: skip
+        if index_url:
+            full["EVN_SERVICE_INDEX_URL"] = index_url
+        full.update(env)
+        self.log_path = log
+        self._log = open(log, "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "evn_notebook_service"],
-            env=env,
+            env=full,
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
-        for _ in range(150):
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the service exited: {log.read_text()[-1500:]}")
             try:
-                if requests.get(self.url + "/api/v1/health", timeout=1).ok:
+                if requests.get(self.url + "/api/v1/health", timeout=2).ok:
                     return
             except requests.ConnectionError:
-                time.sleep(0.2)
-        raise RuntimeError("the service did not start")
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"the service did not start: {log.read_text()[-1500:]}")
+
+    def status(self, field: str) -> int:
+        """A byte count of ``/proc/<pid>/status`` (``VmHWM``, ``VmRSS``)."""
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+        raise RuntimeError(f"no {field} for the service process")
 
     def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(10)
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
         self._log.close()
+
+
+@contextmanager
+def index_database(stack: dict[str, str], folder: Path) -> Iterator[str]:
+    """A fresh, empty index for a benchmark's service: a database of its own on devstack's
+    PostgreSQL (as the real archive runs), else a SQLite file; dropped afterwards."""
+    if not stack.get("EVN_POSTGRES_TEST_URL"):
+        yield f"sqlite:///{folder / 'index.sqlite'}"
+        return
+    sys.path.insert(0, str(REPO / "service" / "tests"))
+    from svc_process import fresh_postgres_database
+
+    with fresh_postgres_database(stack, "evn_bench_") as url:
+        yield url
 
 
 class Tokens:
@@ -118,14 +158,25 @@ METADATA = {
 }
 
 
+_local = threading.local()
+
+
+def _session() -> requests.Session:
+    """One keep-alive session per thread (as Gitea's side has), so no side pays extra connects."""
+    if not hasattr(_local, "session"):
+        _local.session = requests.Session()
+    return _local.session
+
+
 def submit(service: Service, code: str, token: str, nb_json: bytes, name: str) -> float:
     """Seconds for one submission through the service (retrying 503 with the same key)."""
     body = b'{"notebook": ' + nb_json + b', "metadata": ' + json.dumps(METADATA).encode()
     body += b', "name": ' + json.dumps(name).encode() + b"}"
     key = str(uuid.uuid4())
+    session = _session()
     started = time.perf_counter()
     for _ in range(10):
-        r = requests.post(
+        r = session.post(
             f"{service.url}/api/v1/experiments/{code}/notebooks",
             data=body,
             headers={"Authorization": "Bearer " + token, "Content-Type": "application/json",
@@ -147,10 +198,10 @@ class Gitea:
         self.session = requests.Session()
         self.session.headers["Authorization"] = "token " + self.token
 
-    def create_repo(self, name: str) -> None:
+    def create_repo(self, name: str, auto_init: bool = True) -> None:
         r = self.session.post(
             f"{self.url}/api/v1/orgs/{self.org}/repos",
-            json={"name": name, "auto_init": True, "default_branch": "main"},
+            json={"name": name, "auto_init": auto_init, "default_branch": "main"},
             timeout=60,
         )
         r.raise_for_status()
@@ -167,22 +218,31 @@ class Gitea:
         }
         data = json.dumps(body).encode()
         started = time.perf_counter()
-        for _ in range(20):
-            r = self.session.post(
-                f"{self.url}/api/v1/repos/{self.org}/{repo}/contents",
-                data=data,
-                headers={"Content-Type": "application/json"},
-                timeout=600,
-            )
-            if r.status_code == 201:
-                return time.perf_counter() - started
-            time.sleep(0.2)
-        raise RuntimeError(f"direct commit failed: {r.status_code} {r.text[:200]}")
+        r = self.session.post(
+            f"{self.url}/api/v1/repos/{self.org}/{repo}/contents",
+            data=data,
+            headers={"Content-Type": "application/json"},
+            timeout=600,
+        )
+        took = time.perf_counter() - started
+        if r.status_code != 201:  # a single writer: anything else is a failure, not a retry
+            raise RuntimeError(f"direct commit answered {r.status_code}: {r.text[:200]}")
+        return took
 
-    def git(self, *args: str, cwd: Path | None = None) -> None:
-        subprocess.run(
+    def repo_exists(self, name: str) -> bool:
+        r = self.session.get(f"{self.url}/api/v1/repos/{self.org}/{name}", timeout=60)
+        return r.status_code == 200
+
+    def remote(self, name: str) -> str:
+        return f"{self.url}/{self.org}/{name}.git"
+
+    def git(self, *args: str, cwd: Path | None = None) -> str:
+        done = subprocess.run(
             ["git", "-c", f"http.extraHeader=Authorization: token {self.token}", *args],
             cwd=cwd,
-            check=True,
             capture_output=True,
+            text=True,
         )
+        if done.returncode != 0:
+            raise RuntimeError(f"git {args[0]} failed: {done.stderr.strip()[-500:]}")
+        return done.stdout
