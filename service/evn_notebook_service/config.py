@@ -387,7 +387,7 @@ class ServiceConfig(Configurable):
     idempotency_days = Float(
         config=True,
         help="Days an idempotency record answers a replay; a request repeated later is a new "
-        "submission. Env: EVN_SERVICE_IDEMPOTENCY_DAYS.",
+        "submission; 0: records never expire. Env: EVN_SERVICE_IDEMPOTENCY_DAYS.",
     )
 
     @default("idempotency_days")
