@@ -95,6 +95,17 @@ def _text(get: Get, name: str) -> str | None:
     return " ".join(raw.split()) if name == "q" else raw.strip()
 
 
+def _date_text(get: Get, name: str) -> str | None:
+    """A date as sent (empty: no bound); unlike text, not trimmed: " 2026-01-31" is refused, as
+    the document's pattern says."""
+    raw = get(name)
+    if not raw:
+        return None
+    if len(raw) > _search_parameter(name)["maxLength"]:
+        raise BadRequest(f"{name} is longer than {_search_parameter(name)['maxLength']} characters")
+    return raw
+
+
 def search_query(get: Get, experiment_pattern: re.Pattern[str] | None = None) -> SearchQuery:
     """The search of ``GET /api/v1/notebooks`` from its query parameters."""
     query = SearchQuery(q=_text(get, "q") or "")
@@ -113,7 +124,7 @@ def search_query(get: Get, experiment_pattern: re.Pattern[str] | None = None) ->
             f"license must be an SPDX id this archive uses ({', '.join(licences())}), "
             f"not {query.license[:40]!r}"
         )
-    since, until = _text(get, "since"), _text(get, "until")
+    since, until = _date_text(get, "since"), _date_text(get, "until")
     query.since = _instant(since, "since", end_of_day=False) if since else None
     query.until = _instant(until, "until", end_of_day=True) if until else None
     if query.since and query.until and query.since > query.until:
