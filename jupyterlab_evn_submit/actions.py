@@ -1,5 +1,10 @@
 """What the routes do, one method per route: read the notebook through the contents manager,
 prepare it, get a token, call the notebook service, save a copy. No request handling here.
+
+Whatever grows with the notebook runs in a worker thread (preparing, the request body and its
+digest, the provenance, reading a notebook the service sent), a piece at a time where it is JSON
+(``notebookjson``), and only one copy of a big notebook is kept at a time: the event loop of the
+Jupyter server stays free while a 50 MB notebook is submitted or opened as a copy.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from tornado import web
 
 from . import listing, rules
 from . import prepare as prep
-from .client import ServiceClient
+from .client import Body, ServiceClient
 from .config import EvnSubmitConfig
 from .errors import BadRequest, ConfigurationError, NotebookNotFound
 from .tokens import TokenManager
@@ -119,10 +124,10 @@ class ArchiveActions:
     async def _prepare(
         self, path: str, policy: str, budget: int | None, *, enforce_limit: bool
     ) -> prep.PreparedNotebook:
-        text = await self._read(path)
+        text = [await self._read(path)]
         return await anyio.to_thread.run_sync(
             lambda: prep.prepare(
-                text,
+                text.pop(),  # its only reference: prepare lets go of the text once parsed
                 policy,
                 self.config.output_budget if budget is None else budget,
                 self.config.max_notebook_bytes,
@@ -176,23 +181,40 @@ class ArchiveActions:
             rules.idempotency_key(key)
 
         # everything local first: a notebook that cannot be sent never costs a network call
-        prepared = await self._prepare(request.get("path", ""), policy, budget, enforce_limit=True)
-        environment = await self._environment(prepared.notebook)
-        provenance = prep.provenance(
-            prepared.notebook,
-            environment=environment,
-            tool_version=self.tool_version,
-            output_policy=policy,
-            stripped_outputs=prepared.stripped_outputs,
-        )
-        head = {"metadata": metadata, "message": message, "provenance": provenance}
+        head = {"metadata": metadata, "message": message, "provenance": None}
         if name is not None:
             head["name"] = name
-        body, derived_key = await anyio.to_thread.run_sync(_body, experiment, prepared.body, head)
+        path = request.get("path", "")
+        body, derived_key = await self._request_body(experiment, path, policy, budget, head)
         idempotency_key = key or derived_key
         return await tokens.with_token(
             lambda tok: client.submit(experiment, body, idempotency_key, tok)
         )
+
+    async def _request_body(
+        self,
+        experiment: str,
+        path: str,
+        policy: str,
+        budget: int | None,
+        head: dict[str, Any],
+    ) -> tuple[Body, str]:
+        """The submission's body and derived key; the parsed notebook is let go before the
+        upload (only the body is kept). ``head["provenance"]`` is filled in here."""
+        prepared = await self._prepare(path, policy, budget, enforce_limit=True)
+        environment = await self._environment(prepared.notebook)
+
+        def build() -> tuple[Body, str]:
+            head["provenance"] = prep.provenance(
+                prepared.notebook,
+                environment=environment,
+                tool_version=self.tool_version,
+                output_policy=policy,
+                stripped_outputs=prepared.stripped_outputs,
+            )
+            return _body(experiment, prepared.body, head)
+
+        return await anyio.to_thread.run_sync(build)
 
     # --- browse ----------------------------------------------------------------------------
 
@@ -269,9 +291,7 @@ class ArchiveActions:
         if version is not None and (type(version) is not int or not 1 <= version < 2**31):
             raise BadRequest("version must be a positive number.")
         answer = await client.notebook(experiment, owner, name, version)
-        nb = await anyio.to_thread.run_sync(
-            lambda: prep.parse_notebook(json.dumps(answer.get("notebook")))
-        )
+        nb = await anyio.to_thread.run_sync(prep.notebook_from_value, answer.pop("notebook", None))
         stem = f"{name}-v{answer.get('version') or version or 'latest'}"
         folder = f"{COPY_DIR}/{experiment}"
         async with self._copy_lock:  # two copies at once must not pick the same fresh name
@@ -307,14 +327,16 @@ class ArchiveActions:
         raise BadRequest(f"Too many copies of {stem} in {folder}; tidy it up first.")
 
 
-def _body(experiment: str, notebook: bytes, head: dict[str, Any]) -> tuple[bytes, str]:
-    """``{"notebook": …, **head}`` without re-encoding the (possibly huge) notebook, and the
-    idempotency key derived from it (for callers that send none: the same content, the same
-    key, so a blind retry cannot create a second version)."""
+def _body(experiment: str, notebook: bytes, head: dict[str, Any]) -> tuple[Body, str]:
+    """``{"notebook": …, **head}`` without re-encoding the (possibly huge) notebook nor joining
+    it to the rest, and the idempotency key derived from it (for callers that send none: the
+    same content, the same key, so a blind retry cannot create a second version)."""
     rest = json.dumps(head, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    body = b'{"notebook":' + notebook + b"," + rest[1:]
-    digest = hashlib.sha256(experiment.encode() + b"\0" + body).hexdigest()
-    return body, "auto-" + digest[:48]
+    body = Body(b'{"notebook":', notebook, b"," + rest[1:])
+    digest = hashlib.sha256(experiment.encode() + b"\0")
+    for part in body:
+        digest.update(part)
+    return body, "auto-" + digest.hexdigest()[:48]
 
 
 def _version(which: str, value: str) -> int | None:
@@ -356,5 +378,5 @@ def _diff(older: Any, newer: Any) -> tuple[Any, list[Any]]:
     """Both notebooks read and validated, and nbdime's diff of them (blocking: in a thread)."""
     from nbdime import diff_notebooks  # on first use: the server starts without it
 
-    base = prep.parse_notebook(json.dumps(older))
-    return base, diff_notebooks(base, prep.parse_notebook(json.dumps(newer)))
+    base = prep.notebook_from_value(older)
+    return base, diff_notebooks(base, prep.notebook_from_value(newer))

@@ -1,8 +1,11 @@
 """Async client of the EVN notebook service (API v1). Knows nothing of Tornado handlers.
 
 ``requests`` runs in a worker thread (``anyio.to_thread``), so a 50 MB upload never blocks the
-event loop. Every call goes through ``_fetch``, which logs the URL without its query and turns
-failures into the typed errors of ``errors.py``. Only idempotent calls are retried: GETs, and the
+event loop; the answer is read in that thread too, a piece at a time (``notebookjson``: a 50 MB
+notebook in one ``json.loads`` would hold the GIL, and so stall the loop, for 0.1-0.5 s). A
+submission's body may be a ``Body``: its parts are sent one after the other, never joined. Every
+call goes through ``_fetch``, which logs the URL without its query and turns failures into the
+typed errors of ``errors.py``. Only idempotent calls are retried: GETs, and the
 submission, which carries an ``Idempotency-Key`` so the service answers a replay with the first
 result instead of a second commit.
 """
@@ -12,13 +15,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 import anyio
 import anyio.to_thread
 import requests
+from requests.utils import guess_json_utf
 
+from . import notebookjson
 from .errors import EvnSubmitError, ServiceError, ServiceTimeout, ServiceUnavailable
 from .listing import Page
 from .oidc import log_url
@@ -29,6 +36,35 @@ FIRST_PAGE = Page()
 
 def _seg(value: str) -> str:
     return quote(str(value), safe="")
+
+
+class Body:
+    """A request body in parts, sent one after the other with ``Content-Length`` (requests
+    streams an iterable with a length): no copy of a big notebook to join them. Iterable again
+    for a retry."""
+
+    def __init__(self, *parts: bytes) -> None:
+        self.parts = parts
+
+    def __len__(self) -> int:
+        return sum(len(part) for part in self.parts)
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.parts)
+
+    def __bytes__(self) -> bytes:
+        return b"".join(self.parts)
+
+
+@dataclass
+class Reply:
+    """What the worker thread hands back: the status, and the answer read (below 400) or the
+    service's message (400 and above); the response itself, and its bytes, stay in the thread."""
+
+    status: int
+    data: Any = None
+    message: str | None = None
+    retry_after: str | None = None
 
 
 class ServiceClient:
@@ -59,8 +95,27 @@ class ServiceClient:
             self._local.session = session
         return session
 
+    def _exchange(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: bytes | Body | None,
+        timeout: float,
+    ) -> Reply:
+        """One request and its answer read (blocking: in a worker thread)."""
+        r = self._fetch_blocking(method, url, headers, body, timeout)
+        if r.status_code < 400:
+            return Reply(r.status_code, data=_json(r))
+        return Reply(r.status_code, message=_message(r), retry_after=r.headers.get("Retry-After"))
+
     def _fetch_blocking(
-        self, method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: bytes | Body | None,
+        timeout: float,
     ) -> requests.Response:
         start = time.monotonic()
         try:
@@ -88,7 +143,7 @@ class ServiceClient:
         path: str,
         *,
         token: str | None = None,
-        body: bytes | None = None,
+        body: bytes | Body | None = None,
         headers: dict[str, str] | None = None,
         params: dict[str, str] | None = None,
         idempotent: bool | None = None,
@@ -108,23 +163,16 @@ class ServiceClient:
             last = attempt == attempts - 1
             try:
                 r = await anyio.to_thread.run_sync(
-                    self._fetch_blocking,
-                    method,
-                    url,
-                    all_headers,
-                    body,
-                    limit or self.timeout,
+                    self._exchange, method, url, all_headers, body, limit or self.timeout
                 )
             except (ServiceUnavailable, ServiceTimeout):
                 if last:
                     raise
             else:
-                if r.status_code < 400:
-                    return _json(r)
-                if last or r.status_code not in RETRY_STATUSES:
-                    raise ServiceError(
-                        r.status_code, _message(r), retry_after=r.headers.get("Retry-After")
-                    )
+                if r.status < 400:
+                    return r.data
+                if last or r.status not in RETRY_STATUSES:
+                    raise ServiceError(r.status, r.message, retry_after=r.retry_after)
             await anyio.sleep(self.backoff * 2**attempt)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -139,7 +187,7 @@ class ServiceClient:
         return isinstance(answer, dict) and answer.get("status") == "ok"
 
     async def submit(
-        self, experiment: str, body: bytes, idempotency_key: str, token: str
+        self, experiment: str, body: bytes | Body, idempotency_key: str, token: str
     ) -> dict[str, Any]:
         return dict(
             await self._fetch(
@@ -181,8 +229,14 @@ class ServiceClient:
 
 
 def _json(r: requests.Response) -> Any:
+    """``r.json()``, read a piece at a time (blocking: in the worker thread)."""
     try:
-        return r.json()
+        content = r.content
+        if r.encoding:
+            text = r.text
+        else:
+            text = content.decode(guess_json_utf(content) or "utf-8") if content else ""
+        return notebookjson.loads(text, notebookjson.AnswerDecoder)
     except ValueError as e:
         raise ServiceError(502, "The EVN notebook archive sent an unreadable answer.") from e
 
