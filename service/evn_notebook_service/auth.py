@@ -17,6 +17,8 @@ from .errors import ServiceError, Unauthorized, UpstreamError, UpstreamUnavailab
 from .fetch import Fetcher
 from .logs import log
 
+KEYCLOAK_CONNECTIONS = 2  # discovery and JWKS, fetched rarely and one at a time (_lock)
+
 
 @dataclass(frozen=True)
 class Identity:
@@ -34,7 +36,14 @@ class Identity:
 class TokenVerifier:
     def __init__(self, config: ServiceConfig) -> None:
         self.config = config
-        self.fetcher = Fetcher("Keycloak", config.connect_timeout, config.jwks_timeout)
+        # its own small pool: a JWKS refresh never waits behind Gitea's traffic
+        self.fetcher = Fetcher(
+            "Keycloak",
+            config.connect_timeout,
+            config.jwks_timeout,
+            read_connections=KEYCLOAK_CONNECTIONS,
+            write_connections=1,
+        )
         self._keys: dict[str, PyJWK] = {}
         self._jwks_url = config.jwks_url
         self._last_fetch = 0.0
@@ -84,6 +93,10 @@ class TokenVerifier:
         if kid not in self._keys:
             raise Unauthorized("the token is signed by a key the issuer does not publish")
         return self._keys[kid]
+
+    async def aclose(self) -> None:
+        """Close the pooled connections to Keycloak (at shutdown)."""
+        await self.fetcher.aclose()
 
     async def warm(self) -> None:
         """Fetch the keys once at start-up (failure is logged; requests fetch again later)."""

@@ -8,12 +8,10 @@ import json
 from typing import Any, NoReturn
 from urllib.parse import quote, urlencode
 
-from tornado.httpclient import HTTPResponse
-
 from .commitbody import CommitBody
 from .config import ServiceConfig
 from .errors import GiteaResponseError, NotFound, UpstreamUnavailable
-from .fetch import Fetcher, json_headers
+from .fetch import Fetcher, Kind, Response, json_headers
 
 TREE_PAGE = 1000  # Gitea's largest page of a tree listing ([api] DEFAULT_GIT_TREES_PER_PAGE)
 HISTORY_PAGE = 50
@@ -26,6 +24,11 @@ def _commit_of(answer: bytes) -> dict[str, Any]:
     """``{"commit": …}`` of the contents API's answer, without the files it repeats."""
     data = json.loads(answer)
     return {"commit": data["commit"]}
+
+
+def _kind(method: str) -> Kind:
+    """Which pool of connections a call uses: reads never wait behind commits."""
+    return "read" if method == "GET" else "write"
 
 
 def _message(body: bytes) -> str:
@@ -43,7 +46,17 @@ class GiteaClient:
         self.config = config
         self.base = config.gitea_url + "/api/v1"
         self.org = config.gitea_org
-        self.fetcher = Fetcher("Gitea", config.connect_timeout, config.request_timeout)
+        self.fetcher = Fetcher(
+            "Gitea",
+            config.connect_timeout,
+            config.request_timeout,
+            read_connections=config.gitea_read_connections,
+            write_connections=config.gitea_write_connections,
+        )
+
+    async def aclose(self) -> None:
+        """Close the pooled connections to Gitea (at shutdown)."""
+        await self.fetcher.aclose()
 
     def _headers(self) -> dict[str, str]:
         return json_headers({"Authorization": "token " + self.config.gitea_token})
@@ -58,14 +71,16 @@ class GiteaClient:
         ok: tuple[int, ...] = (200,),
     ) -> tuple[int, Any, dict[str, str]]:
         url = self.base + path + ("?" + urlencode(query) if query else "")
-        response = await self.fetcher.fetch(method, url, headers=self._headers(), body=body)
+        response = await self.fetcher.fetch(
+            method, url, headers=self._headers(), body=body, kind=_kind(method)
+        )
         if response.code in ok:
             data = json.loads(response.body) if response.body else None
             return response.code, data, dict(response.headers)
         self._raise(response, method, path)
 
     @staticmethod
-    def _raise(response: HTTPResponse, method: str, path: str) -> NoReturn:
+    def _raise(response: Response, method: str, path: str) -> NoReturn:
         if response.code in (502, 503, 504):
             raise UpstreamUnavailable(f"Gitea is unavailable ({response.code}); try again later")
         raise GiteaResponseError(response.code, _message(response.body or b""), method, path)
@@ -111,7 +126,9 @@ class GiteaClient:
         if not _STREAMS:  # built whole in a worker thread: base64 of 50 MB is not for the loop
             body = await asyncio.to_thread(bytearray(b"").join, payload.chunks())
         url = self.base + self._repo(repo) + "/contents"
-        response = await self.fetcher.fetch("POST", url, headers=self._headers(), body=body)
+        response = await self.fetcher.fetch(
+            "POST", url, headers=self._headers(), body=body, kind="write"
+        )
         if response.code not in (200, 201):
             self._raise(response, "POST", self._repo(repo) + "/contents")
         raw = response.body or b""
