@@ -23,6 +23,7 @@ from .citation import citation_file
 from .commitbody import CommitBody, FileChange, build_body, git_blob_sha
 from .config import ServiceConfig
 from .errors import Forbidden, GiteaResponseError, NotFound, ServiceError, UpstreamUnavailable
+from .fetch import within
 from .gitea import GiteaClient
 from .idempotency import Slot
 from .layout import PROVENANCE, NotebookPaths, permalink
@@ -199,23 +200,41 @@ class Archive:
         ticket = self.quotas.ticket(identity.sub)
         idem = Slot.of(identity.sub, key)
         write = Write(identity, experiment, paths, sub, idem, must_exist, ticket)
-        async with self.locks.hold(experiment):
-            try:
-                await self.ensure_repo(experiment, ticket, must_exist=must_exist)
-                result = await self._write(write)
-            except BaseException:
-                ticket.release("submission")  # a created repository stays counted
-                raise
+        try:
+            result = await self._write(write)
+        except BaseException:
+            ticket.release("submission")  # a created repository stays counted
+            raise
         if not result["created"]:
             ticket.release("submission")  # a replay is not counted
         return result
 
     async def _write(self, write: Write) -> dict[str, Any]:
-        """Attempt after attempt until one commits or replays, or the retry policy gives up."""
+        """Attempt after attempt until one commits or replays, or the retry policy gives up.
+
+        The experiment's lock is held for one attempt at a time (first come, first served): a
+        back-off sleeps without it, so another submission to the experiment goes ahead
+        meanwhile. Every wait, for the lock as for a connection to Gitea, ends at the
+        submission's deadline (``write_deadline_seconds``) with a 503 and nothing written.
+        """
         retry = RetryPolicy(write.experiment, self.config.write_deadline_seconds)
         attempt = 0
-        while True:
-            attempt += 1
+        with within(retry.deadline):
+            while True:
+                attempt += 1
+                outcome = await self._locked_attempt(write, retry, attempt)
+                if not isinstance(outcome, float):
+                    return outcome
+                await asyncio.sleep(outcome)  # the lock released, the failed body unreferenced
+
+    async def _locked_attempt(
+        self, write: Write, retry: RetryPolicy, attempt: int
+    ) -> dict[str, Any] | float:
+        """One attempt holding the experiment's lock: its result, or the back-off before the
+        next attempt (a lost race); any other failure raises."""
+        async with self.locks.hold(write.experiment, retry.deadline):
+            if attempt == 1:
+                await self.ensure_repo(write.experiment, write.ticket, must_exist=write.must_exist)
             try:
                 return await self._attempt(write, attempt)
             except GiteaResponseError as e:
@@ -227,8 +246,7 @@ class Archive:
                 delay = retry.delay(e, attempt)
                 if delay is None:
                     raise
-            # out of the except block: the failed request's body is no longer referenced
-            await asyncio.sleep(delay)
+        return delay
 
     async def _attempt(self, write: Write, attempt: int) -> dict[str, Any]:
         """Read the idempotency record and the state, then one commit (a lost race raises)."""

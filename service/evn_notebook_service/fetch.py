@@ -44,6 +44,7 @@ from .logs import log
 Kind = Literal["read", "write"]
 _SLICE = 1 << 20
 KEEPALIVE_SECONDS = 5.0  # an idle connection is closed after this (below any server's own limit)
+NO_WAIT = 0.001  # the pool timeout of a call past its deadline: a free connection, or 503
 RETRY_AFTER_BUSY = 2  # seconds a caller refused for want of a connection is asked to wait
 _DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "evn_fetch_deadline", default=None
@@ -159,7 +160,7 @@ class Fetcher:
         with its exact ``Content-Length`` (never copied whole).
         """
         timeout = request_timeout or self.request_timeout
-        wait = self._wait(deadline, timeout, kind)
+        wait = self._wait(deadline, timeout)
         headers = dict(headers or {})
         content = _content(body, headers)
         started = time.perf_counter()
@@ -175,15 +176,14 @@ class Fetcher:
         )  # fmt: skip
         return response
 
-    def _wait(self, deadline: float | None, timeout: float, kind: Kind) -> float:
-        """Seconds this call may wait for a free connection; 503 when none are left."""
+    def _wait(self, deadline: float | None, timeout: float) -> float:
+        """Seconds this call may wait for a free connection. Past its deadline a call still
+        takes a connection that is free at once (an archive's write-through after its commit),
+        but waits for none."""
         deadline = deadline if deadline is not None else _DEADLINE.get()
         if deadline is None:
             return timeout
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise self._busy(kind)
-        return left
+        return max(deadline - time.monotonic(), NO_WAIT)
 
     def _busy(self, kind: Kind) -> ConnectionsBusy:
         return ConnectionsBusy(

@@ -125,8 +125,7 @@ def test_reads_and_writes_each_stay_within_their_limit_and_do_not_wait_for_each_
             started = time.monotonic()
             calls = [fetcher.fetch("GET", base + "/r?s=0.4") for _ in range(6)]
             calls += [
-                fetcher.fetch("POST", base + "/w?s=0.4", body=b"{}", kind="write")
-                for _ in range(6)
+                fetcher.fetch("POST", base + "/w?s=0.4", body=b"{}", kind="write") for _ in range(6)
             ]
             answers = await asyncio.gather(*calls)
             elapsed = time.monotonic() - started
@@ -166,12 +165,23 @@ def test_a_call_waiting_past_its_deadline_for_a_connection_gets_503_with_retry_a
     assert code == 200  # the call holding the connection was not disturbed
 
 
-def test_a_deadline_already_past_is_refused_at_once() -> None:
-    async def run() -> None:
-        with pytest.raises(ConnectionsBusy):
-            await _fetcher().fetch("GET", "http://127.0.0.1:9/", deadline=time.monotonic() - 1)
+def test_past_its_deadline_a_call_takes_a_free_connection_but_waits_for_none() -> None:
+    async def run() -> float:
+        async with local_server() as (base, _, _server):
+            fetcher = _fetcher(read_connections=1)
+            past = time.monotonic() - 1
+            assert (await fetcher.fetch("GET", base + "/", deadline=past)).code == 200
+            busy = asyncio.ensure_future(fetcher.fetch("GET", base + "/?s=1"))
+            await asyncio.sleep(0.2)
+            started = time.monotonic()
+            with pytest.raises(ConnectionsBusy):
+                await fetcher.fetch("GET", base + "/", deadline=past)
+            refused_in = time.monotonic() - started
+            await busy
+            await fetcher.aclose()
+            return refused_in
 
-    asyncio.run(run())
+    assert asyncio.run(run()) < 0.3
 
 
 class Body:
