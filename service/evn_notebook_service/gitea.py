@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
 from typing import Any, NoReturn
 from urllib.parse import quote, urlencode
@@ -16,8 +15,6 @@ from .fetch import Fetcher, Kind, Response, json_headers
 TREE_PAGE = 1000  # Gitea's largest page of a tree listing ([api] DEFAULT_GIT_TREES_PER_PAGE)
 HISTORY_PAGE = 50
 ANSWER_IN_THREAD = 1 << 20  # a commit's answer larger than this is parsed in a worker thread
-# until Fetcher.fetch streams a CommitBody itself (issue 14, interface 2): one buffer, as before
-_STREAMS = "kind" in inspect.signature(Fetcher.fetch).parameters
 
 
 def _commit_of(answer: bytes) -> dict[str, Any]:
@@ -122,12 +119,9 @@ class GiteaClient:
         parameter for less). Only ``{"commit": …}`` is kept, and a large answer is parsed in a
         worker thread, off the event loop.
         """
-        body: Any = payload
-        if not _STREAMS:  # built whole in a worker thread: base64 of 50 MB is not for the loop
-            body = await asyncio.to_thread(bytearray(b"").join, payload.chunks())
         url = self.base + self._repo(repo) + "/contents"
         response = await self.fetcher.fetch(
-            "POST", url, headers=self._headers(), body=body, kind="write"
+            "POST", url, headers=self._headers(), body=payload, kind="write"
         )
         if response.code not in (200, 201):
             self._raise(response, "POST", self._repo(repo) + "/contents")

@@ -9,7 +9,9 @@ import json
 import math
 import sys
 import warnings
+import weakref
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -157,11 +159,26 @@ _TRIM = _malloc_trim()
 
 def release_freed_memory() -> None:
     """Give the C heap's free pages back to the system. glibc keeps what it freed below its
-    top-most block in use: after a 50 MB notebook of many cells, about 65 MB the parsed cells
-    used stay resident until the next submission. A few milliseconds; call it in a worker
-    thread."""
+    top-most block in use, and after freeing a large block it raises its own thresholds, so
+    blocks of tens of MB come from the heap and stay resident when freed: after a 50 MB
+    notebook of many cells about 65 MB the parsed cells used, after one of a single image the
+    buffers of its upload. A few milliseconds; call it in a worker thread."""
     if _TRIM is not None:
         _TRIM(0)
+
+
+def _release_soon() -> None:
+    """``release_freed_memory`` in a worker thread (called where a big submission is freed,
+    usually on the event loop)."""
+    global _trimmer
+    if _TRIM is None:
+        return
+    if _trimmer is None:
+        _trimmer = ThreadPoolExecutor(1, thread_name_prefix="evn-malloc-trim")
+    _trimmer.submit(_TRIM, 0)
+
+
+_trimmer: ThreadPoolExecutor | None = None
 
 
 def idempotency_key(raw: str | None) -> str:
@@ -242,9 +259,7 @@ def parse_submission(held: list[bytearray], max_bytes: int) -> Submission:
     )
     provenance = _provenance(data.get("provenance"))
     notebook, language = _notebook([data.pop("notebook")], max_bytes)
-    if len(notebook) > TRIM_ABOVE:
-        release_freed_memory()
-    return Submission(
+    sub = Submission(
         name=name,
         notebook=notebook,
         metadata=metadata,
@@ -254,6 +269,11 @@ def parse_submission(held: list[bytearray], max_bytes: int) -> Submission:
         fingerprint=fingerprint,
         name_given=bool(raw_name),
     )
+    if len(notebook) > TRIM_ABOVE:
+        release_freed_memory()  # what the parse used
+        # and, once the request is done with it, what the upload and the index used
+        weakref.finalize(sub, _release_soon).atexit = False
+    return sub
 
 
 def _body_object(held: list[bytearray]) -> tuple[dict[str, Any], str]:
