@@ -1,14 +1,20 @@
 """Benchmark of the server extension against the real stack (``python3 -m devstack up`` first).
 
-1. Event-loop health: latency of Jupyter's ``GET /api/status`` (p50/p99/max) on a real
-   ``jupyter server`` with the extension, idle and while a 50 MB notebook is being submitted
-   through ``POST evn-submit/submit``.
+1. Event-loop health: latency of Jupyter's ``GET /api/status`` (p50/p99/max, polled every 20 ms
+   by a thread) on a real ``jupyter server`` with the extension, idle, while a 50 MB notebook is
+   being submitted through ``POST evn-submit/submit``, and while it is opened as a copy through
+   ``POST evn-submit/open-copy``, and, as the floor, while Jupyter itself saves the same notebook
+   (``PUT /api/contents``, JupyterLab's Save) (``--runs`` times each, pooled), with the load
+   average before and after and the server's memory high-water mark (VmHWM). ``--code-rev REV``
+   also runs a server with the extension's code as of a git revision (``git archive``), the
+   rounds interleaved, for a before/after comparison. In ``extension_latency.py``.
 2. Token-endpoint calls (code exchange + refreshes, counted by ``OidcClient.token_requests``)
    for 100 sequential submissions, and for 10 concurrent submissions right after the access
    token expired (``EVN_SHORT_CLIENT_ID``, 10 s tokens). Runs the extension's own objects
    in-process, against the real Keycloak and notebook service.
 
-    .venv/bin/python benchmarks/extension_bench.py [--size-mb 50] [--submits 100]
+    .venv/bin/python benchmarks/extension_bench.py [--size-mb 50] [--submits 100] [--runs 3]
+        [--code-rev HEAD~1] [--only latency|tokens]
 """
 
 from __future__ import annotations
@@ -22,12 +28,10 @@ import os
 import re
 import secrets
 import shlex
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.parse
 from http.cookiejar import DefaultCookiePolicy
@@ -159,110 +163,6 @@ def percentiles(samples: list[float]) -> str:
     return f"n={len(ms):4d}  p50={p50:7.2f} ms  p99={p99:7.2f} ms  max={ms[-1]:7.2f} ms"
 
 
-# --- part 1: a real Jupyter server --------------------------------------------------------
-
-
-def free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = int(s.getsockname()[1])
-    s.close()
-    return port
-
-
-def latency_under_submission(stack: dict[str, str], size_mb: int, work: Path) -> None:
-    root = work / "root"
-    root.mkdir()
-    nb = big_notebook(size_mb)
-    nbformat.write(nb, root / "big.ipynb")
-    size = (root / "big.ipynb").stat().st_size
-    port, token = free_port(), secrets.token_hex(16)
-    env = (
-        os.environ
-        | stack
-        | {
-            "EVN_TOKEN_STORE": str(work / "store" / "refresh-token"),
-            "EVN_TOKEN_KEYS": Fernet.generate_key().decode(),
-            "EVN_MAX_NOTEBOOK_BYTES": str(size + 10_000_000),
-            "EVN_HTTP_TIMEOUT": "120",
-        }
-    )
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "jupyter"),
-            "server",
-            "--no-browser",
-            "--allow-root",
-            "--ip=127.0.0.1",
-            f"--port={port}",
-            f"--IdentityProvider.token={token}",
-            f"--ServerApp.root_dir={root}",
-            "--ServerApp.base_url=/x/",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(work / "jupyter.log", "w"),
-    )
-    base = f"http://127.0.0.1:{port}/x/"
-    s = requests.Session()
-    s.headers["Authorization"] = f"token {token}"
-    try:
-        for _ in range(120):
-            try:
-                if s.get(base + "api/status", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.5)
-        # the session now holds Jupyter's login cookie: one stable Jupyter user
-        start = s.post(base + "evn-submit/login", json={}, timeout=30).json()
-        query = keycloak_login(
-            start["authorize_url"], stack["EVN_DEMO_USER"], stack["EVN_DEMO_PASSWORD"]
-        )
-        page = s.get(base + "evn-submit/callback", params=query, timeout=30)
-        assert '"ok": true' in page.text, page.text[:500]
-
-        def probe(seconds: float | None, stop: threading.Event | None) -> list[float]:
-            samples: list[float] = []
-            probe_session = requests.Session()
-            probe_session.headers["Authorization"] = f"token {token}"
-            end = time.monotonic() + (seconds or 1e9)
-            while time.monotonic() < end and not (stop and stop.is_set()):
-                t0 = time.perf_counter()
-                probe_session.get(base + "api/status", timeout=30).raise_for_status()
-                samples.append(time.perf_counter() - t0)
-                time.sleep(0.01)
-            return samples
-
-        idle = probe(5.0, None)
-        stop = threading.Event()
-        busy: list[float] = []
-        prober = threading.Thread(target=lambda: busy.extend(probe(None, stop)))
-        prober.start()
-        t0 = time.perf_counter()
-        r = s.post(
-            base + "evn-submit/submit",
-            json=submission(experiment_code(), "big.ipynb", "big"),
-            timeout=600,
-        )
-        took = time.perf_counter() - t0
-        stop.set()
-        prober.join()
-        # 200: the extension retried (timeout or 502-504) and the service replayed the first commit
-        assert r.status_code in (200, 201), r.text[:500]
-        print(f"\n/api/status latency, {size / 1e6:.1f} MB notebook ({size_mb} image outputs)")
-        print(f"  idle              {percentiles(idle)}")
-        print(f"  during submission {percentiles(busy)}")
-        print(
-            f"  submission took {took:.2f} s end to end (prepare, upload, commit), "
-            f"HTTP {r.status_code}"
-        )
-        s.post(base + "evn-submit/logout", json={}, timeout=30)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
-
 # --- part 2: token-endpoint calls -------------------------------------------------------------
 
 
@@ -276,7 +176,8 @@ async def logged_in_actions(stack: dict[str, str], client_id: str, work: Path) -
     )
     oidc = OidcClient(config.issuer_url, config.client_id, config.scopes)
     tokens = TokenManager(oidc, TokenStore(config.store_path, config.token_keys))
-    url = await tokens.start_browser_login("bench", "http://127.0.0.1:1/cb")
+    # an exact redirect URI of the devstack realm (Keycloak ignores a loopback port)
+    url = await tokens.start_browser_login("bench", "http://127.0.0.1:1/evn-submit/callback")
     query = await asyncio.to_thread(
         keycloak_login, url, stack["EVN_DEMO_USER"], stack["EVN_DEMO_PASSWORD"]
     )
@@ -335,12 +236,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mb", type=int, default=50)
     parser.add_argument("--submits", type=int, default=100)
+    parser.add_argument("--runs", type=int, default=3, help="submissions and copies, pooled")
+    parser.add_argument("--code-rev", action="append", default=[], help="also run this revision")
+    parser.add_argument("--only", choices=("latency", "tokens"))
     args = parser.parse_args()
     stack = stack_env()
     with tempfile.TemporaryDirectory(prefix="evn-bench-") as tmp:
         work = Path(tmp)
-        latency_under_submission(stack, args.size_mb, work)
-        asyncio.run(token_calls(stack, args.submits, work))
+        if args.only != "tokens":
+            from extension_latency import latency_under_submission
+
+            latency_under_submission(stack, args.size_mb, args.runs, work, args.code_rev)
+        if args.only != "latency":
+            asyncio.run(token_calls(stack, args.submits, work))
     print(json.dumps({"done": True}))
 
 
