@@ -69,10 +69,12 @@ async def reindex(config: ServiceConfig) -> dict[str, float]:
     """Rebuild the index at ``config.index_url`` from Gitea; what it holds afterwards."""
     started = time.perf_counter()
     index = Index(config.index_url)
+    gitea = GiteaClient(config)
     try:
-        done = await Indexer(config, GiteaClient(config), index).rebuild()
+        done = await Indexer(config, gitea, index).rebuild()
         counts = await asyncio.to_thread(index.counts)
     finally:
+        await gitea.aclose()
         await asyncio.to_thread(index.dispose)
     return {**counts, "failed": done["failed"], "seconds": time.perf_counter() - started}
 
@@ -138,6 +140,8 @@ async def serve(config: ServiceConfig) -> None:
     with contextlib.suppress(asyncio.CancelledError):
         await indexing
     await app.settings["evn_indexer"].close()
+    await app.settings["evn_gitea"].aclose()  # the pooled connections
+    await app.settings["evn_verifier"].aclose()
     log.info("stopped")
 
 
