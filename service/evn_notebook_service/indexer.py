@@ -82,7 +82,7 @@ class Indexer:
         Raises what the index raises: the Archive logs it, and the reconcile repairs the row.
         """
         paths, sub = write.paths, write.sub
-        text = await asyncio.to_thread(notebook_text, sub.notebook)
+        text = sub.text or await asyncio.to_thread(notebook_text, sub.notebook)
         version = VersionRecord(
             version=int(record["version"]),
             commit=str(commit["sha"]),

@@ -33,6 +33,11 @@ def notebook_text(raw: bytes | bytearray | str) -> NotebookText:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         return NotebookText("", None)
+    return text_of(data)
+
+
+def text_of(data: Any) -> NotebookText:
+    """``notebook_text`` of a notebook already parsed (the submission's, before it is dropped)."""
     if not isinstance(data, dict):
         return NotebookText("", None)
     pieces: list[str] = []

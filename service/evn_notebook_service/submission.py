@@ -29,6 +29,7 @@ from .contract import (
 )
 from .contract.jsonsafe import loads_taking
 from .errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from .notebooktext import NotebookText, text_of
 
 BODY_FIELDS = set(schema("Submission")["properties"])
 PROVENANCE_MAX = limit("max_provenance_bytes")
@@ -46,6 +47,7 @@ class Submission:
     kernel_language: str
     fingerprint: str  # sha256 of the request body: a key reused for another body is refused
     name_given: bool = False
+    text: NotebookText | None = None  # what the index searches, taken before the parse is dropped
 
 
 def dump_json(value: Any) -> bytes:
@@ -197,7 +199,7 @@ def check_content_type(content_type: str | None) -> None:
         )
 
 
-def _notebook(held: list[Any], max_bytes: int) -> tuple[bytes, str]:
+def _notebook(held: list[Any], max_bytes: int) -> tuple[bytes, str, NotebookText]:
     """The notebook (``held.pop()``, the only reference to it) checked and in the stored layout,
     and its kernel's language; the parsed notebook is dropped as soon as it is written."""
     raw = held.pop()
@@ -216,6 +218,7 @@ def _notebook(held: list[Any], max_bytes: int) -> tuple[bytes, str]:
         or (raw.get("metadata") or {}).get("language_info", {}).get("name")
         or ""
     )
+    text = text_of(raw)
     data = dump_json(raw)
     del raw
     if len(data) > max_bytes:
@@ -223,7 +226,7 @@ def _notebook(held: list[Any], max_bytes: int) -> tuple[bytes, str]:
             f"the notebook is {len(data)} bytes; the archive accepts at most {max_bytes} bytes "
             "(strip large outputs and submit again)"
         )
-    return data, language
+    return data, language, text
 
 
 def _validate(raw: dict[str, Any]) -> None:
@@ -258,7 +261,7 @@ def parse_submission(held: list[bytearray], max_bytes: int) -> Submission:
         data.get("message"), "message", max_len=MESSAGE_MAX, required=False, multiline=True
     )
     provenance = _provenance(data.get("provenance"))
-    notebook, language = _notebook([data.pop("notebook")], max_bytes)
+    notebook, language, text = _notebook([data.pop("notebook")], max_bytes)
     sub = Submission(
         name=name,
         notebook=notebook,
@@ -268,6 +271,7 @@ def parse_submission(held: list[bytearray], max_bytes: int) -> Submission:
         kernel_language=language,
         fingerprint=fingerprint,
         name_given=bool(raw_name),
+        text=text,
     )
     if len(notebook) > TRIM_ABOVE:
         release_freed_memory()  # what the parse used

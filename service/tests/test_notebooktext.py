@@ -77,3 +77,23 @@ def test_a_50_mb_notebook_keeps_only_its_sources() -> None:
     found = notebook_text(raw)
     assert found.heading == "Plots" and "plot(49)" in found.text
     assert len(found.text) < 1000  # the outputs' 50 MB are not text
+
+
+def test_the_submissions_text_is_the_stored_notebooks() -> None:
+    """The write-through indexes the text taken from the parse, not a re-parse of the stored
+    bytes: both must give the same row, or search would differ after a reindex."""
+    from evn_notebook_service.submission import parse_submission
+
+    nb = {
+        "cells": [
+            {"cell_type": "markdown", "id": "a", "metadata": {}, "source": "# Bandpass\nfringe"},
+            {"cell_type": "code", "id": "b", "metadata": {}, "source": ["x = 1\n", "y"],
+             "outputs": [], "execution_count": None},
+        ],
+        "metadata": {}, "nbformat": 4, "nbformat_minor": 5,
+    }  # fmt: skip
+    meta = {"title": "T", "description": "d", "authors": [{"name": "A"}], "license": "MIT"}
+    body = bytearray(json.dumps({"notebook": nb, "metadata": meta}).encode())
+    sub = parse_submission([body], 10**6)
+    assert sub.text == notebook_text(sub.notebook)
+    assert sub.text is not None and sub.text.heading == "Bandpass"
