@@ -251,10 +251,13 @@ class Archive:
     async def _attempt(self, write: Write, attempt: int) -> dict[str, Any]:
         """Read the idempotency record and the state, then one commit (a lost race raises)."""
         experiment, paths = write.experiment, write.paths
-        found = await write.idem.lookup(self.gitea, experiment, self.config.idempotency_days)
+        # one round trip, not two: the state is read beside the record (wasted on a replay only)
+        found, state_raw = await asyncio.gather(
+            write.idem.lookup(self.gitea, experiment, self.config.idempotency_days),
+            self.gitea.raw(experiment, paths.state),
+        )
         if found is not None and not found.expired:
             return await self._replay(experiment, found.path, found.raw, write.sub.fingerprint)
-        state_raw = await self.gitea.raw(experiment, paths.state)
         state = json.loads(state_raw) if state_raw else None
         if state is not None and state.get("owner_sub") != write.identity.sub:
             raise Forbidden(
