@@ -82,7 +82,9 @@ class Indexer:
         Raises what the index raises: the Archive logs it, and the reconcile repairs the row.
         """
         paths, sub = write.paths, write.sub
-        text = sub.text or await asyncio.to_thread(notebook_text, sub.notebook)
+        text = sub.text
+        if text is None:  # a submission parsed elsewhere (the parse keeps it otherwise)
+            text = await asyncio.to_thread(notebook_text, sub.notebook)
         version = VersionRecord(
             version=int(record["version"]),
             commit=str(commit["sha"]),
