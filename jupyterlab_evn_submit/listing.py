@@ -41,7 +41,8 @@ def search_parameters() -> tuple[str, ...]:
 
 
 def sort_orders() -> tuple[str, ...]:
-    return tuple(_parameters(SEARCH_PATH)["sort"]["enum"])
+    sort = _parameters(SEARCH_PATH)["sort"]
+    return tuple(sort["anyOf"][0]["enum"] if "anyOf" in sort else sort["enum"])  # or empty
 
 
 def limit_range() -> tuple[int, int]:

@@ -95,14 +95,18 @@ def _text(get: Get, name: str) -> str | None:
     return " ".join(raw.split()) if name == "q" else raw.strip()
 
 
-def _date_text(get: Get, name: str) -> str | None:
-    """A date as sent (empty: no bound); unlike text, not trimmed: " 2026-01-31" is refused, as
-    the document's pattern says."""
+def _token(get: Get, name: str) -> str | None:
+    """A code, an id, an enum value or a date as sent: empty means absent; never trimmed, so
+    " EG078B" or "title " is refused as the document's pattern or enum says (free text, by
+    contrast, is trimmed: ``_text``)."""
     raw = get(name)
     if not raw:
         return None
-    if len(raw) > _search_parameter(name)["maxLength"]:
-        raise BadRequest(f"{name} is longer than {_search_parameter(name)['maxLength']} characters")
+    most = _search_parameter(name).get("maxLength", _TEXT_MAX)
+    if len(raw) > most:
+        raise BadRequest(f"{name} is longer than {most} characters")
+    if raw != raw.strip():
+        raise BadRequest(f"{name} has spaces around it: send {raw.strip()[:40]!r}")
     return raw
 
 
@@ -110,27 +114,27 @@ def search_query(get: Get, experiment_pattern: re.Pattern[str] | None = None) ->
     """The search of ``GET /api/v1/notebooks`` from its query parameters."""
     query = SearchQuery(q=_text(get, "q") or "")
     try:
-        raw = _text(get, "experiment")
+        raw = _token(get, "experiment")
         query.experiment = experiment_code(raw, experiment_pattern) if raw else None
-        raw = _text(get, "orcid")
+        raw = _token(get, "orcid")
         query.orcid = orcid_url(raw) if raw else None
     except RuleError as e:
         raise BadRequest(e.message) from e
     query.author = _text(get, "author")
     query.keyword = _text(get, "keyword")
-    query.license = _text(get, "license")
+    query.license = _token(get, "license")
     if query.license is not None and query.license not in licences():
         raise BadRequest(
             f"license must be an SPDX id this archive uses ({', '.join(licences())}), "
             f"not {query.license[:40]!r}"
         )
-    since, until = _date_text(get, "since"), _date_text(get, "until")
+    since, until = _token(get, "since"), _token(get, "until")
     query.since = _instant(since, "since", end_of_day=False) if since else None
     query.until = _instant(until, "until", end_of_day=True) if until else None
     if query.since and query.until and query.since > query.until:
         raise BadRequest("since is after until: no notebook can match")
-    sort = _text(get, "sort") or _search_parameter("sort")["default"]
-    allowed = _search_parameter("sort")["enum"]
+    sort = _token(get, "sort") or _search_parameter("sort")["default"]
+    allowed = _search_parameter("sort")["anyOf"][0]["enum"]
     if sort not in allowed:
         raise BadRequest(f"sort must be one of {', '.join(allowed)}, not {sort[:20]!r}")
     query.sort = sort
