@@ -134,6 +134,17 @@ def test_a_record_at_the_old_place_still_replays(
     assert other.status_code == 409, "the old record's fingerprint still guards its key"
 
 
+def _submitted_and_aged(
+    service: ServiceProcess, gitea: GiteaInspector, code: str, tok: str, key: str, days: int
+) -> int:
+    """Submit "records" with ``key``, make its record ``days`` old; the commit count after."""
+    _first(service, code, tok, key)
+    h = _digest(gitea, code, "records", key)
+    old = gitea.raw(code, _sharded(h)).content
+    _put(gitea, code, _sharded(h), old, _aged(old, days))
+    return gitea.commit_count(code)
+
+
 def test_an_expired_record_makes_the_request_a_new_version(
     stack: dict[str, str],
     service: ServiceProcess,
@@ -143,11 +154,7 @@ def test_an_expired_record_makes_the_request_a_new_version(
     code: str,
 ) -> None:
     key = str(uuid.uuid4())
-    _first(service, code, token(), key)
-    h = _digest(gitea, code, "records", key)
-    old = gitea.raw(code, _sharded(h)).content
-    _put(gitea, code, _sharded(h), old, _aged(old, 40))
-    commits = gitea.commit_count(code)
+    commits = _submitted_and_aged(service, gitea, code, token(), key, days=40)
 
     # a service keeping records 60 days: 40 days old still replays, nothing written
     with ServiceProcess(stack, service_logs, "days60", EVN_SERVICE_IDEMPOTENCY_DAYS="60") as svc:
@@ -160,7 +167,7 @@ def test_an_expired_record_makes_the_request_a_new_version(
     assert new.status_code == 201, new.text
     assert new.json()["version"] == 2 and new.json()["created"] is True
     assert gitea.commit_count(code) == commits + 1
-    record = gitea.raw(code, _sharded(h)).json()
+    record = gitea.raw(code, _sharded(_digest(gitea, code, "records", key))).json()
     assert record["version"] == 2 and not expired(json.dumps(record).encode(), 30)
 
     # within the period again: the new version's answer, nothing written
@@ -198,11 +205,7 @@ def test_two_replicas_replaying_an_expired_key_commit_once(
     code: str,
 ) -> None:
     key = str(uuid.uuid4())
-    _first(service, code, token(), key)
-    h = _digest(gitea, code, "records", key)
-    old = gitea.raw(code, _sharded(h)).content
-    _put(gitea, code, _sharded(h), old, _aged(old, 45))
-    commits = gitea.commit_count(code)
+    commits = _submitted_and_aged(service, gitea, code, token(), key, days=45)
     with ServiceProcess(stack, service_logs, "replica") as other, ThreadPoolExecutor(2) as pool:
         answers = list(
             pool.map(
