@@ -34,6 +34,7 @@ from .rocrate import build_crate
 from .submission import Submission, dump_json
 
 if TYPE_CHECKING:
+    from .catalogue import Observation
     from .indexer import Indexer
 
 BACKOFF_FIRST = 0.05
@@ -71,6 +72,8 @@ class Write:
     idem: Slot  # the idempotency record's place, and what the latest attempt found there
     must_exist: bool
     ticket: Ticket  # its places in the researcher's abuse limits (``quota.py``)
+    # what the catalogue knows of the experiment (docs/catalogue.md); None: no catalogue
+    observation: Observation | None = None
 
 
 class RetryPolicy:

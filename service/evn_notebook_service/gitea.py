@@ -94,14 +94,15 @@ class GiteaClient:
             raise
         return True
 
-    async def create_repo(self, repo: str, description: str) -> None:
-        """Create the experiment's repository; one that appeared meanwhile is fine."""
+    async def create_repo(self, repo: str, description: str, *, private: bool = False) -> None:
+        """Create the experiment's repository; one that appeared meanwhile is fine.
+        ``private``: the experiment's data are still proprietary (docs/catalogue.md)."""
         body = {
             "name": repo,
             "description": description,
             "auto_init": True,
             "default_branch": self.config.gitea_branch,
-            "private": False,
+            "private": private,
         }
         try:
             await self._call(
@@ -110,6 +111,11 @@ class GiteaClient:
         except GiteaResponseError as e:
             if e.gitea_status != 409:
                 raise
+
+    async def set_private(self, repo: str, private: bool) -> None:
+        """Hide the repository from anonymous readers, or show it (the embargo's end)."""
+        body = json.dumps({"private": private}).encode()
+        await self._call("PATCH", self._repo(repo), body=body, ok=(200,))
 
     async def change_files(self, repo: str, payload: CommitBody) -> dict[str, Any]:
         """One commit of several files (``payload``: the contents-API body, streamed as sent).
