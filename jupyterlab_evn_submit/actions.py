@@ -242,6 +242,12 @@ class ArchiveActions:
         )
         return listing.without_next_url(answer)
 
+    async def observation(self, experiment: str) -> dict[str, Any]:
+        """What the archive's catalogue knows of an experiment (public: no login), as the service
+        answers it; the code is checked first, so a malformed one costs no network call."""
+        client = self.client  # not configured: 503 before anything else
+        return await client.observation(rules.experiment(experiment))
+
     async def search(self, query: Mapping[str, str]) -> dict[str, Any]:
         """The archive's search (public: no login)."""
         client, params = self.client, listing.search_params(query)

@@ -26,7 +26,14 @@ import requests
 from requests.utils import guess_json_utf
 
 from . import notebookjson
-from .errors import EvnSubmitError, ServiceError, ServiceTimeout, ServiceUnavailable
+from .errors import (
+    CatalogueUnavailable,
+    EvnSubmitError,
+    ServiceError,
+    ServiceTimeout,
+    ServiceUnavailable,
+    UnknownExperiment,
+)
 from .listing import Page
 from .oidc import log_url
 
@@ -65,6 +72,18 @@ class Reply:
     data: Any = None
     message: str | None = None
     retry_after: str | None = None
+    #: the service's ``error`` name (``UnknownExperiment``, ``CatalogueUnavailable``), if any
+    error: str | None = None
+    #: an ``UnknownExperiment``'s close known codes
+    suggestions: list[str] | None = None
+
+    def failure(self) -> EvnSubmitError:
+        """The typed error of an answer of 400 and above."""
+        if self.status == 404 and (self.error == "UnknownExperiment" or self.suggestions):
+            return UnknownExperiment(self.message, self.suggestions or [])
+        if self.status == 503 and self.error == "CatalogueUnavailable":
+            return CatalogueUnavailable(self.message, retry_after=self.retry_after)
+        return ServiceError(self.status, self.message, retry_after=self.retry_after)
 
 
 class ServiceClient:
@@ -107,7 +126,7 @@ class ServiceClient:
         r = self._fetch_blocking(method, url, headers, body, timeout)
         if r.status_code < 400:
             return Reply(r.status_code, data=_json(r))
-        return Reply(r.status_code, message=_message(r), retry_after=r.headers.get("Retry-After"))
+        return _error_reply(r)
 
     def _fetch_blocking(
         self,
@@ -171,8 +190,9 @@ class ServiceClient:
             else:
                 if r.status < 400:
                     return r.data
-                if last or r.status not in RETRY_STATUSES:
-                    raise ServiceError(r.status, r.message, retry_after=r.retry_after)
+                # the catalogue's 503 already waited out the service's own TAP time limit
+                if last or r.status not in RETRY_STATUSES or r.error == "CatalogueUnavailable":
+                    raise r.failure()
             await anyio.sleep(self.backoff * 2**attempt)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -214,6 +234,13 @@ class ServiceClient:
         """``GET /notebooks`` (public) with the search parameters of ``listing.search_params``."""
         return dict(await self._fetch("GET", "/notebooks", params=params))
 
+    async def observation(self, experiment: str) -> dict[str, Any]:
+        """``GET /experiments/{code}/observation`` (public): what the archive's catalogue knows
+        of the experiment. Not retried: the form asks again as the code is typed, and the
+        catalogue's 503 comes after the service's own time limit."""
+        path = f"/experiments/{_seg(experiment)}/observation"
+        return dict(await self._fetch("GET", path, idempotent=False))
+
     async def notebook(
         self, experiment: str, owner: str, name: str, version: int | None = None
     ) -> dict[str, Any]:
@@ -241,11 +268,21 @@ def _json(r: requests.Response) -> Any:
         raise ServiceError(502, "The EVN notebook archive sent an unreadable answer.") from e
 
 
-def _message(r: requests.Response) -> str | None:
+def _error_reply(r: requests.Response) -> Reply:
+    """An error answer: its ``message``, and the ``error`` and ``suggestions`` the catalogue's
+    errors carry (anything else in the body, or a body that is not JSON, is left out)."""
+    reply = Reply(r.status_code, retry_after=r.headers.get("Retry-After"))
     try:
         body = r.json()
     except ValueError:
-        return None
-    if isinstance(body, dict) and isinstance(body.get("message"), str):
-        return str(body["message"])
-    return None
+        return reply
+    if not isinstance(body, dict):
+        return reply
+    if isinstance(body.get("message"), str):
+        reply.message = str(body["message"])
+    if isinstance(body.get("error"), str):
+        reply.error = str(body["error"])
+    suggestions = body.get("suggestions")
+    if isinstance(suggestions, list) and all(isinstance(c, str) for c in suggestions):
+        reply.suggestions = [str(c) for c in suggestions[:10]]
+    return reply

@@ -9,6 +9,7 @@ these exceptions; they know nothing of Tornado. ``to_http_error`` turns any of t
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from tornado import web
 
@@ -25,6 +26,8 @@ class EvnSubmitError(Exception):
         self.message = message or self.default_message
         #: response headers the answer carries (``Retry-After`` of the notebook service)
         self.headers: dict[str, str] = {}
+        #: JSON fields the answer carries besides ``message`` (``suggestions``)
+        self.fields: dict[str, Any] = {}
         super().__init__(self.message)
 
 
@@ -181,8 +184,41 @@ class ServiceError(EvnSubmitError):
         elif not text:
             text = f"The EVN notebook archive refused the request (HTTP {upstream_status})."
         super().__init__(text)
-        if retry_after is not None and _RETRY_AFTER.fullmatch(retry_after.strip()):
-            self.headers["Retry-After"] = retry_after.strip()
+        _retry_after(self, retry_after)
+
+
+class UnknownExperiment(EvnSubmitError):
+    """The archive's catalogue does not know the experiment (the service's 404
+    ``UnknownExperiment``); ``suggestions``: up to three known codes close to it."""
+
+    status = 404
+    default_message = "The EVN archive's catalogue does not know this experiment."
+
+    def __init__(self, message: str | None, suggestions: list[str]) -> None:
+        super().__init__(message)
+        self.suggestions = suggestions
+        self.fields = {"error": "UnknownExperiment", "suggestions": list(suggestions)}
+
+
+class CatalogueUnavailable(EvnSubmitError):
+    """The archive's catalogue cannot answer (the service's 503 ``CatalogueUnavailable``): the
+    experiment could be neither confirmed nor refused. Passed on as a 503 with ``Retry-After``."""
+
+    status = 503
+    default_message = (
+        "The EVN archive's catalogue cannot be reached just now, so the experiment cannot be "
+        "checked. Nothing was submitted; try again in a few minutes."
+    )
+
+    def __init__(self, message: str | None = None, *, retry_after: str | None = None) -> None:
+        super().__init__(message)
+        self.fields = {"error": "CatalogueUnavailable"}
+        _retry_after(self, retry_after)
+
+
+def _retry_after(error: EvnSubmitError, value: str | None) -> None:
+    if value is not None and _RETRY_AFTER.fullmatch(value.strip()):
+        error.headers["Retry-After"] = value.strip()
 
 
 # Upstream 4xx statuses pass through (they describe the user's request); 5xx become 502.
@@ -196,16 +232,25 @@ _RETRY_AFTER = re.compile(r"[0-9]{1,9}|[A-Za-z]{3}, [0-9A-Za-z :]{10,40}")
 class EvnHTTPError(web.HTTPError):
     """An ``HTTPError`` with the headers of its answer (``EvnHandler.write_error`` sets them)."""
 
-    def __init__(self, status: int, message: str, reason: str | None, headers: dict[str, str]):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        reason: str | None,
+        headers: dict[str, str],
+        fields: dict[str, Any] | None = None,
+    ):
         super().__init__(status, message, reason=reason)
         self.headers = dict(headers)
+        #: JSON fields of the answer besides ``message`` and ``reason``
+        self.fields = dict(fields or {})
 
 
 def to_http_error(error: EvnSubmitError) -> EvnHTTPError:
     """The one mapping from the extension's errors to an HTTP answer (``{"message": ...}``)."""
     # ``log_message`` is sent as the JSON message; no ``args``, so no %-formatting happens.
     reason = error.reason or _REASONS.get(error.status)
-    return EvnHTTPError(error.status, error.message, reason, error.headers)
+    return EvnHTTPError(error.status, error.message, reason, error.headers, error.fields)
 
 
 _REASONS = {

@@ -3,14 +3,17 @@
 The contract (``contract/openapi.json``) declares the parameters: every list takes ``limit`` and
 ``cursor``, the search (``GET /api/v1/notebooks``) its filters and ``sort``. What can be checked
 here is checked against that document before any network call, as a ``BadRequest`` (400, exit 4):
-the page size, the sort order and the dates. The rest (the cursor, the words, the filters) goes
-through as given, and the service answers for it.
+the page size, the sort order, the dates and the cone (``ra``, ``dec``, ``radius``: all three or
+none, each a number in the contract's range; docs/catalogue.md). The rest (the cursor, the words,
+the filters, the source name) goes through as given, and the service answers for it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +23,8 @@ from .errors import BadRequest
 
 SEARCH_PATH = "/api/v1/notebooks"
 DATE_PARAMETERS = ("since", "until")
+CONE_PARAMETERS = ("ra", "dec", "radius")
+NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?")
 
 
 @functools.cache
@@ -98,7 +103,52 @@ def search_params(query: Mapping[str, Any]) -> dict[str, str]:
     for name in DATE_PARAMETERS:
         if name in out:
             _date(name, out[name])
+    _cone(out)
     return out | page(query).params()
+
+
+def _cone(params: Mapping[str, str]) -> None:
+    """A cone on the sky is ``ra``, ``dec`` and ``radius`` together (degrees), each a number
+    within the bounds the contract declares for it."""
+    given = [name for name in CONE_PARAMETERS if name in params]
+    if not given:
+        return
+    if len(given) != len(CONE_PARAMETERS):
+        raise BadRequest(
+            "ra, dec and radius go together (a position and a radius, in degrees): "
+            f"give all three or none, not only {', '.join(given)}."
+        )
+    for name in CONE_PARAMETERS:
+        _in_bounds(name, params[name], _numeric(_parameters(SEARCH_PATH)[name]))
+
+
+def _numeric(schema: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The numeric branch of a parameter's schema (a number, or ``anyOf`` with an empty string)."""
+    for branch in schema.get("anyOf", [schema]):
+        if branch.get("type") in ("number", "integer"):
+            return dict(branch)
+    return schema
+
+
+def _in_bounds(name: str, text: str, schema: Mapping[str, Any]) -> None:
+    low, high = schema.get("minimum"), schema.get("maximum")
+    low_open, high_open = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum")
+    value = float(text) if NUMBER.fullmatch(text) else math.nan
+    ok = math.isfinite(value)
+    ok = ok and (low is None or value >= low) and (high is None or value <= high)
+    ok = ok and (low_open is None or value > low_open) and (high_open is None or value < high_open)
+    if not ok:
+        bounds = [
+            f"{word} {bound:g}"
+            for word, bound in (
+                ("from", low),
+                ("above", low_open),
+                ("to", high),
+                ("below", high_open),
+            )
+            if isinstance(bound, (int, float))
+        ]
+        raise BadRequest(f"{name} must be a number of degrees {' '.join(bounds)}, not {text!r}.")
 
 
 def _date(name: str, text: str) -> None:

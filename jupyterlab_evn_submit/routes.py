@@ -80,6 +80,11 @@ class EvnHandler(BoundedBody, APIHandler):
         if isinstance(error, EvnHTTPError):
             for name, value in error.headers.items():
                 self.set_header(name, value)
+            if error.fields:  # the catalogue's suggestions: JSON beside the message
+                self.set_header("Content-Type", "application/json")
+                reply = {"message": error.log_message, "reason": error.reason}
+                self.finish(json.dumps(error.fields | reply))
+                return
         elif isinstance(error, web.HTTPError) and error.args and error.log_message:
             filled = web.HTTPError(status_code, _filled(error.log_message, error.args))
             kwargs["exc_info"] = (web.HTTPError, filled, None)
@@ -300,6 +305,17 @@ class SearchHandler(EvnHandler):
         self.finish(await self.call(lambda: self.actions.search(query)))
 
 
+class ObservationHandler(EvnHandler):
+    """What the archive's catalogue knows of ``?experiment=CODE`` (the form asks as the code is
+    typed): the service's answer passed on, 404 with ``suggestions``, 503 with Retry-After."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        code = self.get_argument("experiment", "", strip=False)
+        self.finish(await self.call(lambda: self.actions.observation(code)))
+
+
 class OpenCopyHandler(EvnHandler):
     @web.authenticated
     @authorized
@@ -353,6 +369,7 @@ ROUTES: list[tuple[str, type[JupyterHandler]]] = [
     ("submit", SubmitHandler),
     ("submissions", SubmissionsHandler),
     ("search", SearchHandler),
+    ("observation", ObservationHandler),
     (f"experiments/{SEGMENT}/notebooks", ExperimentNotebooksHandler),
     (f"experiments/{SEGMENT}/notebooks/{SEGMENT}/{SEGMENT}/versions", VersionsHandler),
     ("open-copy", OpenCopyHandler),

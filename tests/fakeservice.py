@@ -32,6 +32,7 @@ class FakeService:
     def __init__(self) -> None:
         self.seen: list[Seen] = []
         self.routes: dict[str, Callable[[dict[str, str]], Answer]] = {}
+        self.headers: dict[str, dict[str, str]] = {}  # extra response headers, per path
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -46,6 +47,8 @@ class FakeService:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
+                for name, value in fake.headers.get(path, {}).items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
 
@@ -67,8 +70,11 @@ class FakeService:
         self.server.shutdown()
         self.server.server_close()
 
-    def answer(self, path: str, body: Any, status: int = 200) -> None:
+    def answer(
+        self, path: str, body: Any, status: int = 200, headers: dict[str, str] | None = None
+    ) -> None:
         self.routes["/api/v1" + path] = lambda query: (status, body)
+        self.headers["/api/v1" + path] = dict(headers or {})
 
     def pages(self, path: str, key: str, items: list[Any], **extra: Any) -> None:
         """Serve ``items`` under ``key`` a page at a time (cursor: ``"at-<offset>"``)."""
