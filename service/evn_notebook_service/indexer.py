@@ -14,12 +14,15 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from .config import ServiceConfig
 from .contract import RuleError, experiment_code
+from .errors import CatalogueUnavailable, GiteaResponseError
 from .gitea import GiteaClient
+from .index.experiments import iso
 from .index.records import NotebookRecord, VersionRecord, utc_iso
 from .locks import KeyedLocks
 from .logs import log
@@ -28,6 +31,7 @@ from .reporead import RepoReader, commit_message
 
 if TYPE_CHECKING:
     from .archive import Write
+    from .catalogue import Catalogue, Observation
     from .index.store import Index
 
 LEASE = "reconcile"
@@ -37,11 +41,31 @@ CHECK_SECONDS = 2.0  # how often the loop looks for a deleted index file
 REPOS_AT_ONCE = 3  # repositories a reconcile reads at once (their Gitea calls share one limit)
 
 
+def observation_row(obs: Observation) -> tuple[dict[str, Any], str]:
+    """What the index keeps of an observation: (the summaries' ``observation``, public_from)."""
+    public_from = iso(obs.public_from)
+    return {
+        "targets": [{"name": t.name, "ra": t.ra, "dec": t.dec} for t in obs.targets],
+        "public_from": public_from,
+        "products": [{"did": p.did, "access_url": p.access_url} for p in obs.products],
+    }, public_from
+
+
 class Indexer:
-    def __init__(self, config: ServiceConfig, gitea: GiteaClient, index: Index) -> None:
+    def __init__(
+        self,
+        config: ServiceConfig,
+        gitea: GiteaClient,
+        index: Index,
+        *,
+        catalogue: Catalogue | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.config = config
         self.gitea = gitea
         self.index = index
+        self.catalogue = catalogue  # what the archive's catalogue says of each experiment
+        self.clock = clock  # when "now" is, for the end of embargoes
         self.reader = RepoReader(config, gitea, index)
         self.rebuilding = False  # the reader answers 503 meanwhile
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -93,6 +117,11 @@ class Indexer:
             metadata=sub.metadata,
             provenance=json.loads(sub.provenance) if sub.provenance is not None else None,
         )
+        if write.observation is not None:  # first: the embargo holds before the notebook shows
+            observation, public_from = observation_row(write.observation)
+            await asyncio.to_thread(
+                self.index.put_experiment, write.experiment, observation, public_from
+            )
         meta = sub.metadata
         notebook = NotebookRecord(
             experiment=write.experiment,
@@ -174,7 +203,10 @@ class Indexer:
             await asyncio.to_thread(self.index.release_lease, LEASE, self.holder)
 
     async def _sync(self, *, everything: bool, renew: bool) -> dict[str, int]:
-        repos = self._experiments(await self.gitea.org_repositories())
+        listing = await self.gitea.org_repositories()
+        # the catalogue first: an embargo is recorded before a new repository's notebooks show
+        await self._guarded(self.refresh_experiments(listing), "catalogue refresh")
+        repos = self._experiments(listing)
         marks = await asyncio.to_thread(self.index.repo_marks)
         stale = [e for e, updated in sorted(repos.items())
                  if everything or marks.get(e, ("", None))[1] != updated]  # fmt: skip
@@ -209,10 +241,13 @@ class Indexer:
             self.rebuilding = False
 
     async def run(self) -> None:
-        """The background loop of a serving process: reconcile every ``reconcile_seconds`` (never
-        when 0) and rebuild the index when its file was deleted."""
+        """The background loop of a serving process: reconcile every ``reconcile_seconds``,
+        release the embargoes that have ended every ``release_interval_seconds`` (each never
+        when 0), and rebuild the index when its file was deleted."""
         interval = self.config.reconcile_seconds
+        every = float(getattr(self.config, "release_interval_seconds", 300))
         due = time.monotonic() if interval else float("inf")
+        release = time.monotonic() if every else float("inf")
         while True:
             if await asyncio.to_thread(self.index.missing):
                 log.warning("the index is missing: rebuilding it from Gitea")
@@ -220,7 +255,69 @@ class Indexer:
             elif time.monotonic() >= due:
                 await self._guarded(self.reconcile(), "reconcile")
                 due = time.monotonic() + interval
+            elif time.monotonic() >= release:
+                await self._guarded(self.release_due(), "release of embargoes")
+                release = time.monotonic() + every
             await asyncio.sleep(min(CHECK_SECONDS, interval or CHECK_SECONDS))
+
+    # --- the catalogue and the embargo ---------------------------------------------------------
+
+    async def refresh_experiments(self, listing: Iterable[dict[str, Any]]) -> int:
+        """Record what the catalogue says of each repository's experiment it knows (its
+        answers are cached); stops at the first it cannot answer. The number recorded."""
+        catalogue = self.catalogue
+        if catalogue is None or not catalogue.enabled:
+            return 0
+        now = iso(self.clock())
+        done = 0
+        for repo in listing:
+            code = str(repo.get("name", "")).upper()
+            if not catalogue.applies(code):
+                continue
+            try:
+                found = await catalogue.observation(code)
+            except CatalogueUnavailable as e:
+                log.warning("catalogue refresh stopped: %s", e.message)
+                break
+            if found is None:
+                continue
+            observation, public_from = observation_row(found)
+            # a public repository whose data are public needs no release
+            released = True if not repo.get("private") and public_from <= now else None
+            await asyncio.to_thread(
+                self.index.put_experiment, code, observation, public_from, released=released
+            )
+            done += 1
+        return done
+
+    async def release_due(self, now: float | datetime | None = None) -> list[str] | None:
+        """Under the lease: make public the repository of every experiment whose embargo has
+        ended at ``now`` (the clock's time when None), and record it; idempotent. The
+        experiments released; None when another replica holds the lease."""
+        lease = self.index.try_lease
+        if not await asyncio.to_thread(lease, LEASE, self.holder, LEASE_SECONDS):
+            return None
+        try:
+            moment = iso(self.clock() if now is None else now)
+            due = await asyncio.to_thread(self.index.due_experiments, moment)
+            return [code for code in due if await self._release(code)]
+        finally:
+            await asyncio.to_thread(self.index.release_lease, LEASE, self.holder)
+
+    async def _release(self, code: str) -> bool:
+        """Make ``code``'s repository public, then record it; a repository that is gone has
+        nothing to release (recorded too); another failure is logged and tried next time."""
+        fields = {"experiment": code}
+        try:
+            await self.gitea.set_private(code, False)
+        except GiteaResponseError as e:
+            if e.gitea_status != 404:
+                log.warning("release failed: %s", e.message, extra={"fields": fields})
+                return False
+            log.warning("release: no repository %s in Gitea; nothing to release", code)
+        await asyncio.to_thread(self.index.mark_released, code)
+        log.info("embargo ended: repository made public", extra={"fields": fields})
+        return True
 
     async def close(self) -> None:
         if self._worker is not None:

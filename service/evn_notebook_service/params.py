@@ -19,6 +19,9 @@ Get = Callable[[str], "str | None"]
 _CURSOR = re.compile(r"[A-Za-z0-9_=-]+")  # URL-safe base64 (index/cursor.py)
 _VERSION = re.compile(r"[0-9]{1,9}")  # ASCII digits only: no sign, space, '²' or '٣'
 _TEXT_MAX = 200  # a search parameter the contract gives no maxLength (a pattern or an enum)
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")  # JSON's grammar
+_NUMBER_MAX = 40
+CONE = ("ra", "dec", "radius")
 
 
 def _parameter(name: str) -> dict[str, Any]:
@@ -138,4 +141,42 @@ def search_query(get: Get, experiment_pattern: re.Pattern[str] | None = None) ->
     if sort not in allowed:
         raise BadRequest(f"sort must be one of {', '.join(allowed)}, not {sort[:20]!r}")
     query.sort = sort
+    query.target = _text(get, "target")
+    query.cone = cone(get)
     return query
+
+
+def _degrees(raw: str, name: str) -> float:
+    """A number of degrees within the contract's bounds for ``name``."""
+    s = _search_parameter(name)["anyOf"][0]  # the other choice: empty, which is absent
+    low, high = (
+        s.get("minimum", s.get("exclusiveMinimum")),
+        s.get("maximum", s.get("exclusiveMaximum")),
+    )
+    bounds = f"{'more than' if 'exclusiveMinimum' in s else 'from'} {low} "
+    bounds += f"{'to less than' if 'exclusiveMaximum' in s else 'to'} {high}"
+    value = float(raw) if len(raw) <= _NUMBER_MAX and _NUMBER.fullmatch(raw) else None
+    if value is None:
+        raise BadRequest(f"{name} must be a number of degrees ({bounds}), not {raw[:20]!r}")
+    ok = (value > low if "exclusiveMinimum" in s else value >= low) and (
+        value < high if "exclusiveMaximum" in s else value <= high
+    )
+    if not ok:
+        raise BadRequest(f"{name} must be {bounds} degrees, not {raw[:20]!r}")
+    return value
+
+
+def cone(get: Get) -> tuple[float, float, float] | None:
+    """``ra``, ``dec`` and ``radius`` (degrees, ICRS): all three, or none of them."""
+    given = {name: get(name) for name in CONE}
+    sent = [name for name, raw in given.items() if raw]
+    if not sent:
+        return None
+    if len(sent) < len(CONE):
+        missing = ", ".join(n for n in CONE if n not in sent)
+        raise BadRequest(
+            f"a search by position needs ra, dec and radius together (degrees); {missing} "
+            f"{'is' if len(CONE) - len(sent) == 1 else 'are'} missing"
+        )
+    ra, dec, radius = (_degrees(str(given[n]), n) for n in CONE)
+    return (ra, dec, radius)

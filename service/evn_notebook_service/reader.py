@@ -9,8 +9,10 @@ everything, for the benchmark.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.exc import DataError, OperationalError
@@ -19,6 +21,7 @@ from .config import ServiceConfig
 from .errors import BadRequest, NotFound, ServiceError
 from .gitea import GiteaClient
 from .index.cursor import BadCursor
+from .index.experiments import Viewer
 from .index.records import LEGACY_OWNER, Page, SearchQuery
 from .index.store import Index
 from .layout import permalink
@@ -58,6 +61,7 @@ class NotebookEntry:
 
     data: dict[str, Any]
     notebook_path: str
+    embargoed: bool = False  # shown only to its submitter: never cached by others
 
     @property
     def commit(self) -> str:
@@ -66,9 +70,16 @@ class NotebookEntry:
 
 class Reader:
     def __init__(
-        self, config: ServiceConfig, gitea: GiteaClient, index: Index, indexer: Indexer
+        self,
+        config: ServiceConfig,
+        gitea: GiteaClient,
+        index: Index,
+        indexer: Indexer,
+        *,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.config = config
+        self.clock = clock  # when "now" is, for the embargo
         self.gitea = gitea
         self.index = index
         self.indexer = indexer
@@ -88,6 +99,15 @@ class Reader:
             raise IndexUnavailable(
                 "the archive index cannot be reached right now; retry in a few seconds"
             ) from e
+
+    def _viewer(self, sub: str | None) -> Viewer:
+        return Viewer.at(self.clock(), sub)
+
+    def _annotated(self, call: Callable[..., Page], viewer: Viewer, *args: Any) -> Page:
+        """A page of notebooks ``viewer`` may see, each with its observation (in a thread)."""
+        page = call(*args, viewer=viewer)
+        self.index.annotate(page.items, viewer)
+        return page
 
     async def _paged(self, call: Callable[..., T], *args: Any, cursor: str | None) -> T:
         """A page of ``call``; a cursor the index cannot use is the caller's mistake (400)."""
@@ -116,35 +136,51 @@ class Reader:
         return ListPage([self._summary(i, *extra) for i in page.items], page.next_cursor)
 
     async def experiment_notebooks(
-        self, experiment: str, limit: int, cursor: str | None
+        self, experiment: str, limit: int, cursor: str | None, sub: str | None = None
     ) -> ListPage:
-        page = await self._paged(self.index.experiment_page, experiment, limit, cursor=cursor)
+        call = partial(self._annotated, self.index.experiment_page, self._viewer(sub))
+        page = await self._paged(call, experiment, limit, cursor=cursor)
         if not page.items and cursor is None:
             raise NotFound(f"no notebook of experiment {experiment} is archived")
         return self._page(page)
 
     async def submissions_of(self, sub: str, limit: int, cursor: str | None) -> ListPage:
         """The notebooks whose folder the researcher ``sub`` created, most recent first."""
-        return self._page(await self._paged(self.index.owner_page, sub, limit, cursor=cursor))
+        call = partial(self._annotated, self._owner_page, self._viewer(sub))
+        return self._page(await self._paged(call, sub, limit, cursor=cursor))
 
-    async def search(self, query: SearchQuery, limit: int, cursor: str | None) -> ListPage:
-        page = await self._paged(self.index.search, query, limit, cursor=cursor)
+    def _owner_page(self, sub: str, limit: int, cursor: str | None, viewer: Viewer) -> Page:
+        return self.index.owner_page(sub, limit, cursor)
+
+    async def search(
+        self, query: SearchQuery, limit: int, cursor: str | None, sub: str | None = None
+    ) -> ListPage:
+        call = partial(self._annotated, self.index.search, self._viewer(sub))
+        page = await self._paged(call, query, limit, cursor=cursor)
         return self._page(page, "snippet")
 
-    async def _folder(self, experiment: str, owner: str, name: str) -> str:
+    async def _folder(self, experiment: str, owner: str, name: str, viewer: Viewer) -> str:
         """The index's ``folder`` of ``owner/name``: itself, but a legacy file's path."""
         if owner != LEGACY_OWNER:
             return f"{owner}/{name}"
-        found = await self._query(self.index.folder_of, experiment, owner, name)
+        found = await self._query(self.index.folder_of, experiment, owner, name, viewer)
         if found is None:
             raise NotFound(f"{owner}/{name} is not archived in {experiment}")
         return str(found)
 
     async def versions(
-        self, experiment: str, owner: str, name: str, limit: int, cursor: str | None
+        self,
+        experiment: str,
+        owner: str,
+        name: str,
+        limit: int,
+        cursor: str | None,
+        sub: str | None = None,
     ) -> ListPage:
-        folder = await self._folder(experiment, owner, name)
-        page = await self._paged(self.index.versions_page, experiment, folder, limit, cursor=cursor)
+        viewer = self._viewer(sub)
+        folder = await self._folder(experiment, owner, name, viewer)
+        call = partial(self.index.versions_page, viewer=viewer)
+        page = await self._paged(call, experiment, folder, limit, cursor=cursor)
         if page is None:
             raise NotFound(f"{folder} is not archived in {experiment}")
         items = [
@@ -160,11 +196,13 @@ class Reader:
         return ListPage(items, page.next_cursor)
 
     async def notebook_entry(
-        self, experiment: str, owner: str, name: str, version: int | None
+        self, experiment: str, owner: str, name: str, version: int | None, sub: str | None = None
     ) -> NotebookEntry:
-        """The version (latest when None) as the index knows it; no Gitea call."""
-        folder = await self._folder(experiment, owner, name)
-        found = await self._query(self.index.notebook_version, experiment, folder, version)
+        """The version (latest when None) as the index knows it and ``sub`` may see; no Gitea
+        call."""
+        viewer = self._viewer(sub)
+        folder = await self._folder(experiment, owner, name, viewer)
+        found = await self._query(self._version, experiment, folder, version, viewer)
         if found is None:
             if version is None:
                 raise NotFound(f"{folder} is not archived in {experiment}")
@@ -183,9 +221,19 @@ class Reader:
                 "updated": ver["date"],
                 "permalink": self._link(experiment, ver["commit"], path),
                 "legacy": bool(item.get("legacy")),
+                "observation": item.get("observation"),
             },
             path,
+            embargoed=item.get("public_from") is not None,
         )
+
+    def _version(
+        self, experiment: str, folder: str, version: int | None, viewer: Viewer
+    ) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        found = self.index.notebook_version(experiment, folder, version, viewer)
+        if found is not None:
+            self.index.annotate([found[0]], viewer)
+        return found
 
     async def notebook_bytes(self, entry: NotebookEntry) -> bytes:
         """The notebook's stored JSON at the entry's commit: the one Gitea call of a read."""
@@ -213,4 +261,6 @@ _SUMMARY = (
     "commit",
     "updated",
     "legacy",
+    "observation",
+    "public_from",
 )

@@ -1,6 +1,7 @@
 """The archive index: a derived, rebuildable copy of what Gitea holds (docs/index.md)."""
 
 from .cursor import BadCursor
+from .experiments import Viewer
 from .records import LEGACY_OWNER, NotebookRecord, Page, SearchQuery, VersionRecord
 from .store import Index
 
@@ -12,4 +13,5 @@ __all__ = [
     "Page",
     "SearchQuery",
     "VersionRecord",
+    "Viewer",
 ]

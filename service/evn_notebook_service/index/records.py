@@ -57,6 +57,8 @@ class SearchQuery:
     since: str | None = None  # ISO date or date-time, on `updated` (inclusive)
     until: str | None = None  # ISO date (the whole day) or date-time (inclusive)
     sort: str = "relevance"  # relevance (only with q; else updated) | updated | title
+    target: str | None = None  # part of a target's name, ignoring case and spaces
+    cone: tuple[float, float, float] | None = None  # (ra, dec, radius), degrees, ICRS
 
 
 @dataclass

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -95,6 +96,33 @@ repos = Table(
     Column("experiment", String(64), primary_key=True),
     Column("head", String(64), nullable=False),
     Column("gitea_updated", String(64), nullable=False),
+)
+
+# what the archive's catalogue says of an experiment with notebooks (docs/catalogue.md)
+experiments = Table(
+    "experiments",
+    metadata,
+    Column("experiment", String(64), primary_key=True),
+    Column("observation", Text, nullable=False),  # JSON: {"targets", "public_from", "products"}
+    Column("public_from", String(32), nullable=True),  # YYYY-MM-DDTHH:MM:SSZ; NULL: public
+    Column("released", Boolean, nullable=False),  # its repository has been made public
+    Index("ix_experiments_public_from", "public_from"),
+)
+
+# one row per target of an experiment; (x, y, z) is the unit vector of (ra, dec), for the cone
+experiment_targets = Table(
+    "experiment_targets",
+    metadata,
+    Column("experiment", String(64), nullable=False),
+    Column("position", Integer, nullable=False),  # the catalogue's order
+    Column("name", String(256), nullable=False),
+    Column("name_key", String(256), nullable=False),  # lower case, no spaces
+    Column("ra", Float, nullable=True),
+    Column("dec", Float, nullable=True),
+    Column("x", Float, nullable=True),
+    Column("y", Float, nullable=True),
+    Column("z", Float, nullable=True),
+    PrimaryKeyConstraint("experiment", "position", name="pk_experiment_targets"),
 )
 
 leases = Table(

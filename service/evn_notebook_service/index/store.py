@@ -7,7 +7,6 @@ transaction; reads page with keyset cursors (``cursor.py``), search by relevance
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,15 +14,16 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Row, delete, func, insert, literal, or_, select, tuple_, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Row, delete, func, insert, literal, select, tuple_, update
 from sqlalchemy.sql.elements import ColumnElement
 
-from .cursor import BadCursor
 from .cursor import decode as decode_cursor
 from .cursor import encode as encode_cursor
 from .engine import WRITE, forget_stale_wal, make_engine, serialize_migrations, sqlite_path
+from .experiments import ExperimentStore, Viewer, cone_filter, target_filter, visible
 from .fulltext import FullText, plain_snippet, searchable
+from .leases import LeaseStore
+from .paging import search_rows
 from .records import (
     SORTS,
     NotebookRecord,
@@ -37,7 +37,7 @@ from .records import (
     version_item,
     version_row,
 )
-from .schema import leases, notebook_texts, notebooks, repos, versions
+from .schema import notebook_texts, notebooks, repos, versions
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 MAX_LIMIT = 100
@@ -72,7 +72,7 @@ def _insert_notebook(conn: Connection, rec: NotebookRecord, experiment: str) -> 
     return notebook_id
 
 
-class Index:
+class Index(ExperimentStore, LeaseStore):
     def __init__(self, url: str) -> None:
         self.url = url
         self._file = sqlite_path(url)
@@ -186,8 +186,10 @@ class Index:
 
     # ---- reads
 
-    def experiment_page(self, experiment: str, limit: int, cursor: str | None) -> Page:
-        """An experiment's notebooks by owner, then name."""
+    def experiment_page(
+        self, experiment: str, limit: int, cursor: str | None, viewer: Viewer | None = None
+    ) -> Page:
+        """An experiment's notebooks ``viewer`` may see, by owner, then name."""
         limit = _limit(limit)
         stmt = select(*ITEM_COLUMNS).where(nb.experiment == experiment.upper())
         if cursor is not None:
@@ -195,11 +197,12 @@ class Index:
             stmt = stmt.where(tuple_(nb.owner, nb.name, nb.id) > tuple_(owner, name, last))
         stmt = stmt.order_by(nb.owner, nb.name, nb.id).limit(limit + 1)
         with self._read() as conn:
-            rows = conn.execute(stmt).all()
+            rows = conn.execute(stmt.where(*visible(conn, viewer))).all()
         return _page(rows, limit, lambda r: encode_cursor("experiment", r.owner, r.name, r.id))
 
     def owner_page(self, owner_sub: str, limit: int, cursor: str | None) -> Page:
-        """The notebooks the researcher ``owner_sub`` owns, the latest updated first."""
+        """The notebooks the researcher ``owner_sub`` owns, the latest updated first (embargoed
+        ones too)."""
         limit = _limit(limit)
         stmt = select(*ITEM_COLUMNS).where(nb.owner_sub == owner_sub)
         if cursor is not None:
@@ -210,30 +213,45 @@ class Index:
             rows = conn.execute(stmt).all()
         return _page(rows, limit, lambda r: encode_cursor("owner", r.updated, r.id))
 
-    def _notebook(self, conn: Connection, experiment: str, folder: str) -> Row[Any] | None:
+    def _notebook(
+        self, conn: Connection, experiment: str, folder: str, viewer: Viewer | None
+    ) -> Row[Any] | None:
+        """The notebook's row, None when there is none or ``viewer`` may not see it."""
         return conn.execute(
-            select(*ITEM_COLUMNS).where(nb.experiment == experiment.upper(), nb.folder == folder)
+            select(*ITEM_COLUMNS).where(
+                nb.experiment == experiment.upper(), nb.folder == folder, *visible(conn, viewer)
+            )
         ).first()
 
-    def folder_of(self, experiment: str, owner: str, name: str) -> str | None:
+    def folder_of(
+        self, experiment: str, owner: str, name: str, viewer: Viewer | None = None
+    ) -> str | None:
         """The ``folder`` of the notebook addressed as ``owner/name`` (a legacy entry's folder is
         its file's path), or None; one lookup on (experiment, owner, name)."""
         with self._read() as conn:
             found = conn.execute(
                 select(nb.folder).where(
-                    nb.experiment == experiment.upper(), nb.owner == owner, nb.name == name
+                    nb.experiment == experiment.upper(),
+                    nb.owner == owner,
+                    nb.name == name,
+                    *visible(conn, viewer),
                 )
             ).first()
         return None if found is None else str(found.folder)
 
     def versions_page(
-        self, experiment: str, folder: str, limit: int, cursor: str | None
+        self,
+        experiment: str,
+        folder: str,
+        limit: int,
+        cursor: str | None,
+        viewer: Viewer | None = None,
     ) -> Page | None:
         """A notebook's versions, the newest first; None when the index knows no such notebook."""
         limit = _limit(limit)
         vc = versions.c
         with self._read() as conn:
-            found = self._notebook(conn, experiment, folder)
+            found = self._notebook(conn, experiment, folder, viewer)
             if found is None:
                 return None
             stmt = select(vc.version, vc.commit, vc.date, vc.message).where(
@@ -250,13 +268,13 @@ class Index:
         )
 
     def notebook_version(
-        self, experiment: str, folder: str, version: int | None
+        self, experiment: str, folder: str, version: int | None, viewer: Viewer | None = None
     ) -> tuple[dict[str, Any], dict[str, Any]] | None:
         """(notebook item, version item + "metadata" + "provenance"); the latest version when
         ``version`` is None; None when the index knows no such notebook or version."""
         vc = versions.c
         with self._read() as conn:
-            found = self._notebook(conn, experiment, folder)
+            found = self._notebook(conn, experiment, folder, viewer)
             if found is None:
                 return None
             row = conn.execute(
@@ -271,18 +289,22 @@ class Index:
         detail["provenance"] = None if row.provenance is None else json.loads(row.provenance)
         return notebook_item(found), detail
 
-    def search(self, query: SearchQuery, limit: int, cursor: str | None) -> Page:
-        """Notebooks matching ``query``; hits carry ``snippet`` (safe HTML) and ``rank``."""
+    def search(
+        self, query: SearchQuery, limit: int, cursor: str | None, viewer: Viewer | None = None
+    ) -> Page:
+        """Notebooks matching ``query`` that ``viewer`` may see; hits carry ``snippet`` (safe
+        HTML) and ``rank``."""
         limit = _limit(limit)
         if query.sort not in SORTS:
             raise ValueError(f"sort must be one of {', '.join(SORTS)}, not {query.sort!r}")
         full = searchable(query.q)
         sort = "updated" if query.sort == "relevance" and not full else query.sort
         where = self._filters(query)
-        filtered = bool(where)
         source: Any = notebooks
         rank: ColumnElement[Any] = literal(0.0)
         with self._read() as conn:
+            where += visible(conn, viewer)
+            filtered = bool(where)
             if full:
                 self._fulltext.prepare(conn)
                 match = self._fulltext.match(query.q)
@@ -292,7 +314,7 @@ class Index:
                     window_source = match.source if filtered else match.texts
                     where += self._window(conn, window_source, match.key, where)
             stmt = select(*ITEM_COLUMNS, rank.label("rank")).select_from(source).where(*where)
-            rows, key = self._search_rows(conn, stmt, sort, rank, limit, cursor)
+            rows, key = search_rows(conn, stmt, sort, rank, limit, cursor)
             page = _page(rows, limit, key)
             ids = [r.id for r in rows[:limit]]
             snippets = self._fulltext.snippets(conn, query.q, ids) if full else {}
@@ -312,30 +334,6 @@ class Index:
         floor = conn.execute(select(func.min(latest.c.k))).scalar()
         return [] if floor is None else [key >= floor, nb.id >= floor]  # both: PG joins on it
 
-    @staticmethod
-    def _search_rows(
-        conn: Connection, stmt: Any, sort: str, rank: Any, limit: int, cursor: str | None
-    ) -> tuple[Sequence[Any], Callable[[Any], str]]:
-        if sort == "relevance":
-            offset = decode_cursor(cursor, "relevance", int)[0] if cursor is not None else 0
-            if offset < 0:
-                raise BadCursor("the cursor is damaged; start from the first page")
-            stmt = stmt.order_by(rank.desc(), nb.id).offset(offset)
-            key: Callable[[Any], str] = lambda r: encode_cursor("relevance", offset + limit)  # noqa: E731
-        elif sort == "updated":
-            if cursor is not None:
-                updated, last = decode_cursor(cursor, "updated", str, int)
-                stmt = stmt.where(tuple_(nb.updated, nb.id) < tuple_(updated, last))
-            stmt = stmt.order_by(nb.updated.desc(), nb.id.desc())
-            key = lambda r: encode_cursor("updated", r.updated, r.id)  # noqa: E731
-        else:
-            if cursor is not None:
-                title, last = decode_cursor(cursor, "title", str, int)
-                stmt = stmt.where(tuple_(nb.title, nb.id) > tuple_(title, last))
-            stmt = stmt.order_by(nb.title, nb.id)
-            key = lambda r: encode_cursor("title", r.title, r.id)  # noqa: E731
-        return conn.execute(stmt.limit(limit + 1)).all(), key
-
     def _filters(self, query: SearchQuery) -> list[ColumnElement[bool]]:
         where: list[ColumnElement[bool]] = []
         if query.experiment:
@@ -352,6 +350,10 @@ class Index:
             where.append(nb.updated >= utc_iso(query.since))
         if query.until:
             where.append(nb.updated <= utc_iso(query.until, end_of_day=True))
+        if query.target:
+            where.append(target_filter(query.target))
+        if query.cone is not None:
+            where.append(cone_filter(*query.cone))
         return where
 
     def experiment_known(self, experiment: str) -> bool:
@@ -369,29 +371,3 @@ class Index:
                     ("repositories", repos),
                 )
             }
-
-    # ---- one replica at a time
-
-    def try_lease(self, name: str, holder: str, seconds: float) -> bool:
-        """Take or renew the lease ``name`` for ``seconds``; False while another holder has it."""
-        now = time.time()
-        lc = leases.c
-        try:
-            with self._write() as conn:
-                taken = conn.execute(
-                    update(leases)
-                    .where(lc.name == name, or_(lc.holder == holder, lc.expires < now))
-                    .values(holder=holder, expires=now + seconds)
-                )
-                if taken.rowcount == 1:
-                    return True
-                if conn.execute(select(lc.name).where(lc.name == name)).first() is not None:
-                    return False
-                conn.execute(insert(leases).values(name=name, holder=holder, expires=now + seconds))
-                return True
-        except IntegrityError:  # another replica inserted it first
-            return False
-
-    def release_lease(self, name: str, holder: str) -> None:
-        with self._write() as conn:
-            conn.execute(delete(leases).where(leases.c.name == name, leases.c.holder == holder))
