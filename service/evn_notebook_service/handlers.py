@@ -176,6 +176,13 @@ class BaseHandler(StreamingHandler):
     async def identity(self) -> Identity:
         return await self.verifier.verify(self.request.headers.get("Authorization"))
 
+    async def reader_sub(self) -> str | None:
+        """A read's optional token: who reads (their embargoed notebooks are shown to them);
+        None without a token; a bad token is a 401 as on the write routes."""
+        if not self.request.headers.get("Authorization"):
+            return None
+        return (await self.identity()).sub
+
     def experiment(self, raw: str) -> str:
         return experiment_code(raw, self.config.experiment_regex())
 
@@ -299,7 +306,9 @@ class NotebooksHandler(SubmitBase):
     async def get(self, code: str) -> None:
         experiment = self.experiment(code)
         limit, cursor = self.page_args()
-        page = await self.reader.experiment_notebooks(experiment, limit, cursor)
+        page = await self.reader.experiment_notebooks(
+            experiment, limit, cursor, await self.reader_sub()
+        )
         self.write_page({"experiment": experiment}, "notebooks", page, limit)
 
     async def post(self, code: str) -> None:
@@ -311,7 +320,12 @@ class VersionsHandler(SubmitBase):
         experiment = self.experiment(code)
         limit, cursor = self.page_args()
         page = await self.reader.versions(
-            experiment, username_folder(owner), notebook_name(name), limit, cursor
+            experiment,
+            username_folder(owner),
+            notebook_name(name),
+            limit,
+            cursor,
+            await self.reader_sub(),
         )
         self.write_page({"experiment": experiment}, "versions", page, limit)
 
@@ -325,10 +339,11 @@ class NotebookHandler(BaseHandler):
     async def get(self, code: str, owner: str, name: str) -> None:
         experiment = self.experiment(code)
         version = version_number(self.query_argument("version"))
+        sub = await self.reader_sub()
         entry = await self.reader.notebook_entry(
-            experiment, username_folder(owner), notebook_name(name), version
+            experiment, username_folder(owner), notebook_name(name), version, sub
         )
-        if version is not None:
+        if version is not None and not entry.embargoed:  # an embargoed one: no-store
             etag = f'"{entry.commit}"'
             self.set_header("ETag", etag)
             self.set_header("Cache-Control", IMMUTABLE)
@@ -362,5 +377,5 @@ class SearchHandler(BaseHandler):
     async def get(self) -> None:
         query = search_query(self.query_argument, self.config.experiment_regex())
         limit, cursor = self.page_args()
-        page = await self.reader.search(query, limit, cursor)
+        page = await self.reader.search(query, limit, cursor, await self.reader_sub())
         self.write_page({}, "notebooks", page, limit)
