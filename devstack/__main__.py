@@ -9,13 +9,25 @@ import shlex
 import sys
 import time
 
-from . import gitea, keycloak, paths, postgres, procs, service
+from . import dachs, gitea, keycloak, paths, postgres, procs, service
 
-PARTS = ("postgres", "keycloak", "gitea", "service")  # postgres: only with EVN_DEVSTACK_POSTGRES=1
+# postgres: only with EVN_DEVSTACK_POSTGRES=1; dachs (the catalogue): unless EVN_DEVSTACK_DACHS=0
+PARTS = ("postgres", "dachs", "keycloak", "gitea", "service")
+OPTIONAL = {"postgres": postgres.wanted, "dachs": dachs.wanted}
 
 
 def stack_env(state: dict) -> dict[str, str]:
-    return {**postgres.env(state), **keycloak.env(state), **gitea.env(state), **service.env(state)}
+    return {**_backends_env(state), **service.env(state)}
+
+
+def _backends_env(state: dict) -> dict[str, str]:
+    """What the notebook service is started with."""
+    return {
+        **postgres.env(state),
+        **dachs.env(state),
+        **keycloak.env(state),
+        **gitea.env(state),
+    }
 
 
 def up(state: dict) -> None:
@@ -29,7 +41,9 @@ def up(state: dict) -> None:
         gitea.up(state)
         if postgres.wanted():
             postgres.up(state)
-        service.up(state, {**postgres.env(state), **keycloak.env(state), **gitea.env(state)})
+        if dachs.wanted():
+            dachs.up(state)
+        service.up(state, _backends_env(state))
     except BaseException:
         for name in PARTS:
             if name not in before:
@@ -43,9 +57,10 @@ def up(state: dict) -> None:
 def status(state: dict) -> int:
     ready = {"keycloak": keycloak.ready, "gitea": gitea.ready, "service": service.ready}
     ready["postgres"] = postgres.ready
+    ready["dachs"] = dachs.ready
     worst = 0
     for name in PARTS:
-        if name == "postgres" and not (postgres.wanted() or procs.alive(state, name)):
+        if name in OPTIONAL and not (OPTIONAL[name]() or procs.alive(state, name)):
             continue
         pid = procs.alive(state, name)
         ok = pid is not None and ready[name](state)
@@ -61,6 +76,8 @@ def down(state: dict) -> None:
     for name in reversed(PARTS):
         if name == "postgres":
             postgres.stop(state)  # a fast shutdown: SIGTERM would wait for every client
+        elif name == "dachs":
+            dachs.stop(state)  # and the system cluster, if devstack started it
         else:
             procs.stop(state, name)
 

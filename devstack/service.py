@@ -10,6 +10,8 @@ from pathlib import Path
 from . import gitea, paths, procs
 
 MODULE = "evn_notebook_service"
+# the catalogue (devstack/dachs.py); a running service started with other values is restarted
+CATALOGUE_ENV = ("EVN_TAP_URL", "EVN_CATALOGUE_CODES")
 
 
 def python() -> Path:
@@ -33,8 +35,12 @@ def ready(state: dict) -> bool:
 
 
 def up(state: dict, stack_env: dict[str, str]) -> None:
+    catalogue = {key: stack_env.get(key, "") for key in CATALOGUE_ENV}
     if procs.alive(state, "service") and ready(state):
-        return
+        if state.get("service_catalogue") == catalogue:
+            return
+        procs.say("restarting the notebook service: the catalogue's settings changed")
+        procs.stop(state, "service")
     if not available():
         procs.say(
             f"notebook service skipped: {MODULE} is not importable by {python()} "
@@ -58,6 +64,8 @@ def up(state: dict, stack_env: dict[str, str]) -> None:
     procs.start(
         state, "service", [str(python()), "-m", MODULE], env=env, cwd=paths.STATE, marker=MODULE
     )
+    state["service_catalogue"] = catalogue
+    paths.save_state(state)
     procs.wait_ready("service", lambda: ready(state), state, timeout=60)
     gitea.ensure_org_hook(state, url(state) + "/api/v1/hooks/gitea", webhook_secret(state))
 
