@@ -11,6 +11,7 @@ from tornado import web
 
 from .archive import Archive
 from .auth import TokenVerifier
+from .catalogue import Catalogue
 from .config import ServiceConfig
 from .gitea import GiteaClient
 from .handlers import (
@@ -19,6 +20,7 @@ from .handlers import (
     NotebookHandler,
     NotebooksHandler,
     NotFoundHandler,
+    ObservationHandler,
     OpenAPIHandler,
     SearchHandler,
     VersionsHandler,
@@ -68,14 +70,16 @@ def make_app(config: ServiceConfig, **settings: Any) -> web.Application:
     settings as ``evn_index_start``), so no caller can forget it.
     """
     gitea = GiteaClient(config)
+    catalogue = Catalogue(config)
     index = Index(config.index_url)
-    indexer = Indexer(config, gitea, index)
+    indexer = Indexer(config, gitea, index, catalogue=catalogue)
     routes = [
         (API + "/health", HealthHandler),
         (API + "/openapi.json", OpenAPIHandler),
         (API + "/me/submissions", MySubmissionsHandler),
         (API + "/notebooks", SearchHandler),
         (API + "/hooks/gitea", WebhookHandler),
+        (API + f"/experiments/{_SEG}/observation", ObservationHandler),
         (API + f"/experiments/{_SEG}/notebooks", NotebooksHandler),
         (API + f"/experiments/{_SEG}/notebooks/{_SEG}/{_SEG}", NotebookHandler),
         (API + f"/experiments/{_SEG}/notebooks/{_SEG}/{_SEG}/versions", VersionsHandler),
@@ -89,7 +93,8 @@ def make_app(config: ServiceConfig, **settings: Any) -> web.Application:
         evn_verifier=TokenVerifier(config),
         evn_index=index,
         evn_indexer=indexer,
-        evn_archive=Archive(config, gitea, indexer=indexer),
+        evn_catalogue=catalogue,
+        evn_archive=Archive(config, gitea, indexer=indexer, catalogue=catalogue),
         evn_reader=Reader(config, gitea, index, indexer),
         evn_body_limit=body_limit(config),
         evn_in_flight=InFlight(),

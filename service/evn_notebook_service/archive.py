@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from .auth import Identity
+from .catalogue import iso
 from .citation import citation_file
 from .commitbody import CommitBody, FileChange, build_body, git_blob_sha
 from .config import ServiceConfig
@@ -30,11 +31,12 @@ from .layout import PROVENANCE, NotebookPaths, permalink
 from .locks import KeyedLocks
 from .logs import log
 from .quota import Clock, Quotas, Ticket
+from .repos import Repositories
 from .rocrate import build_crate
 from .submission import Submission, dump_json
 
 if TYPE_CHECKING:
-    from .catalogue import Observation
+    from .catalogue import Catalogue, Observation
     from .indexer import Indexer
 
 BACKOFF_FIRST = 0.05
@@ -117,40 +119,29 @@ class Archive:
         indexer: Indexer | None = None,
         *,
         clock: Clock | None = None,
+        catalogue: Catalogue | None = None,
     ) -> None:
         self.config = config
+        self.catalogue = catalogue  # asked before anything is written (docs/catalogue.md)
         self.quotas = Quotas(config, clock) if clock else Quotas(config)
         self.gitea = gitea
         self.indexer = indexer  # told of every commit, after Gitea confirmed it
         # one writer per repository in this process; shared with the indexer's reindexes
         self.locks = indexer.locks if indexer is not None else KeyedLocks()
-        self._known_repos: set[str] = set()
+        self.repos = Repositories(config, gitea)
 
-    async def ensure_repo(self, repo: str, ticket: Ticket, *, must_exist: bool = False) -> None:
-        """Create the experiment's repository if it is missing: a new repository and a
-        submission are reserved first (429 beyond either limit, nothing created).
-        ``must_exist``: a new version, whose repository is never created (404)."""
-        if repo in self._known_repos:
-            return
-        if not await self.gitea.repo_exists(repo):
-            if must_exist:
-                raise NotFound(f"experiment {repo} has no archived notebooks")
-            if not self.config.create_repos:
-                raise NotFound(
-                    f"experiment {repo} has no archive repository and this service does not "
-                    "create them; ask the archive operator"
-                )
-            ticket.reserve(repository=True)
-            try:
-                await self.gitea.create_repo(repo, f"Notebooks archived for EVN experiment {repo}")
-            except BaseException:
-                ticket.release("repository")
-                raise
-            log.info("created repository", extra={"fields": {"experiment": repo}})
-        self._known_repos.add(repo)
-
-    def result(self, record: dict[str, Any], commit: str, created: bool) -> dict[str, Any]:
+    def result(
+        self,
+        record: dict[str, Any],
+        commit: str,
+        created: bool,
+        observation: Observation | None = None,
+    ) -> dict[str, Any]:
+        """The answer to a submission; ``public_from`` is null unless the experiment's data
+        (and so the notebook) are still proprietary."""
         paths = NotebookPaths(record["owner"], record["name"])
+        now = datetime.now(timezone.utc)
+        hidden = observation is not None and not observation.public(now)
         return {
             "experiment": record["experiment"],
             "name": record["name"],
@@ -166,11 +157,14 @@ class Archive:
             ),
             "submitter": record["submitter"],
             "created": created,
+            "observation": observation.as_json(now) if observation is not None else None,
+            "public_from": iso(observation.public_from) if hidden and observation else None,
         }
 
-    async def _replay(self, repo: str, path: str, raw: bytes, fingerprint: str) -> dict[str, Any]:
+    async def _replay(self, write: Write, path: str, raw: bytes) -> dict[str, Any]:
+        repo = write.experiment
         record = json.loads(raw)
-        if record.get("fingerprint") != fingerprint:
+        if record.get("fingerprint") != write.sub.fingerprint:
             raise Conflict(
                 "this Idempotency-Key was already used for a different submission; "
                 "use a new key for a new submission"
@@ -178,7 +172,7 @@ class Archive:
         commits, _ = await self.gitea.commits(repo, path, limit=1)
         if not commits:
             raise UpstreamUnavailable("the archive is settling; retry with the same key")
-        return self.result(record, commits[0]["sha"], created=False)
+        return self.result(record, commits[0]["sha"], False, write.observation)
 
     async def submit(
         self,
@@ -199,10 +193,12 @@ class Archive:
             raise Forbidden(
                 f"{owner}/{sub.name} belongs to {owner}; only its owner can submit new versions"
             )
+        # before anything is written or counted: 404 for a code the catalogue does not know
+        observation = await self.catalogue.require(experiment) if self.catalogue else None
         paths = NotebookPaths(owner, sub.name)
         ticket = self.quotas.ticket(identity.sub)
         idem = Slot.of(identity.sub, key)
-        write = Write(identity, experiment, paths, sub, idem, must_exist, ticket)
+        write = Write(identity, experiment, paths, sub, idem, must_exist, ticket, observation)
         try:
             result = await self._write(write)
         except BaseException:
@@ -237,15 +233,13 @@ class Archive:
         next attempt (a lost race); any other failure raises."""
         async with self.locks.hold(write.experiment, retry.deadline):
             if attempt == 1:
-                await self.ensure_repo(write.experiment, write.ticket, must_exist=write.must_exist)
+                await self.repos.ensure(write)
             try:
                 return await self._attempt(write, attempt)
             except GiteaResponseError as e:
                 if e.gitea_status == 404:
-                    self._known_repos.discard(write.experiment)
-                    await self.ensure_repo(
-                        write.experiment, write.ticket, must_exist=write.must_exist
-                    )
+                    self.repos.forget(write.experiment)
+                    await self.repos.ensure(write)
                 delay = retry.delay(e, attempt)
                 if delay is None:
                     raise
@@ -260,7 +254,7 @@ class Archive:
             self.gitea.raw(experiment, paths.state),
         )
         if found is not None and not found.expired:
-            return await self._replay(experiment, found.path, found.raw, write.sub.fingerprint)
+            return await self._replay(write, found.path, found.raw)
         state = json.loads(state_raw) if state_raw else None
         if state is not None and state.get("owner_sub") != write.identity.sub:
             raise Forbidden(
@@ -280,7 +274,7 @@ class Archive:
                               "attempts": attempt}},
         )  # fmt: skip
         await self._index(write, record, answer["commit"])
-        return self.result(record, commit, created=True)
+        return self.result(record, commit, True, write.observation)
 
     async def _index(self, write: Write, record: dict[str, Any], commit: dict[str, Any]) -> None:
         """Write-through into the index; a failure never fails the committed submission (the
@@ -339,9 +333,12 @@ def _folder_files(write: Write, version: int, now: str, config: ServiceConfig) -
         date=now,
         language=sub.kernel_language,
         provenance_file=PROVENANCE if sub.provenance is not None else None,
+        observation=write.observation,
     )
     contents = {paths.notebook: sub.notebook, paths.crate: dump_json(crate)}
-    path, cff = citation_file(config, write.experiment, paths, sub.metadata, version, now)
+    path, cff = citation_file(
+        config, write.experiment, paths, sub.metadata, version, now, write.observation
+    )
     contents[path] = cff
     if sub.provenance is not None:
         contents[paths.provenance] = sub.provenance

@@ -15,6 +15,7 @@ import re
 from typing import Any
 from urllib.parse import quote
 
+from .catalogue import Observation, iso
 from .config import ServiceConfig
 from .layout import NotebookPaths
 
@@ -37,6 +38,7 @@ def citation_file(
     metadata: dict[str, Any],
     version: int,
     date: str,
+    observation: Observation | None = None,
 ) -> tuple[str, bytes]:
     """The path and bytes of ``CITATION.cff`` in ``paths``' folder for this version."""
     base = "/".join(
@@ -51,6 +53,8 @@ def citation_file(
         notebook_url=f"{latest}/{quote(paths.notebook)}",
         folder_url=f"{latest}/{quote(paths.folder)}",
     )
+    if observation is not None:
+        document["references"] = [data_reference(observation)]
     return f"{paths.folder}/{CITATION}", to_yaml(document).encode()
 
 
@@ -81,6 +85,28 @@ def build_citation(
         "repository-code": folder_url,
     }
     return {key: value for key, value in document.items() if value}
+
+
+def data_reference(observation: Observation) -> Document:
+    """The observation the notebook reduces, as a CFF reference of type ``data``: the
+    experiment, its products' publisher DIDs (``identifiers``) and access URL (``url``)."""
+    code = observation.experiment
+    reference: Document = {
+        "type": "data",
+        "title": f"EVN experiment {code}",
+        "authors": [{"name": "European VLBI Network (EVN)"}],
+        "publisher": {"name": "EVN archive"},
+        "date-released": iso(observation.public_from)[:10],
+        "identifiers": [
+            {"type": "other", "value": p.did, "description": "IVOA publisher DID of a data product"}
+            for p in observation.products
+            if p.did
+        ],
+        "url": next((p.access_url for p in observation.products if p.access_url), ""),
+        "keywords": _unique_words([t.name for t in observation.targets]),
+        "notes": f"Observed {iso(observation.start)} to {iso(observation.end)}.",
+    }
+    return {key: value for key, value in reference.items() if value}
 
 
 def _message(version: int) -> str:

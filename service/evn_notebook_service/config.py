@@ -7,8 +7,8 @@ import re
 from urllib.parse import urlparse
 
 from traitlets import Bool, Float, Int, List, Unicode, default, validate
-from traitlets.config import Configurable
 
+from .catalogue_options import CatalogueOptions
 from .contract import limit, schema
 
 DEFAULT_EXPERIMENT_PATTERN: str = schema("ExperimentCode")["pattern"]
@@ -34,8 +34,9 @@ def _check_url(value: str, what: str) -> str:
     return value.rstrip("/")
 
 
-class ServiceConfig(Configurable):
-    """Every option of ``evn-notebook-service``; its README lists them (a test checks)."""
+class ServiceConfig(CatalogueOptions):
+    """Every option of ``evn-notebook-service``; its README lists them (a test checks). The
+    catalogue's and the embargo's options are in ``catalogue_options.py``."""
 
     issuer_url = Unicode(
         config=True,

@@ -6,17 +6,26 @@ Clients (``gitea.py``, ``auth.py``) raise these; ``handlers.py`` turns any of th
 
 from __future__ import annotations
 
+from typing import Any
+
 from .contract import RuleError
 
 
 class ServiceError(Exception):
     status = 500
+    # a machine-readable name, sent as ``error`` beside the message (Unauthorized's ``error`` is
+    # the RFC 6750 code of its header, not this)
+    error_name: str | None = None
 
     def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         if status is not None:
             self.status = status
+
+    def fields(self) -> dict[str, Any]:
+        """What the JSON answer carries beside ``message`` (``error`` and the subclass's own)."""
+        return {"error": self.error_name} if self.error_name else {}
 
 
 class BadRequest(ServiceError):
@@ -81,6 +90,35 @@ class UpstreamError(ServiceError):
 
 class UpstreamUnavailable(ServiceError):
     status = 503
+
+
+class CatalogueUnavailable(ServiceError):
+    """The archive's catalogue (TAP) cannot answer: 503 with ``Retry-After``, never a guess."""
+
+    status = 503
+    error_name = "CatalogueUnavailable"
+
+    def __init__(self, message: str, *, retry_after: int = 30) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class UnknownExperiment(ServiceError):
+    """404: the catalogue does not know the code; ``suggestions`` are close codes it knows."""
+
+    status = 404
+    error_name = "UnknownExperiment"
+
+    def __init__(self, code: str, suggestions: list[str]) -> None:
+        hint = f"did you mean {', '.join(suggestions)}? " if suggestions else ""
+        super().__init__(
+            f"experiment {code} is not in the EVN archive's catalogue; {hint}"
+            "check the code on the observation's page in the archive"
+        )
+        self.suggestions = suggestions
+
+    def fields(self) -> dict[str, Any]:
+        return {**super().fields(), "suggestions": self.suggestions}
 
 
 class UpstreamTimeout(ServiceError):

@@ -7,6 +7,7 @@ import json
 import re
 import time
 import uuid
+from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,6 +18,7 @@ from . import __version__
 from .archive import Archive
 from .auth import Identity, TokenVerifier
 from .bodies import StreamingHandler, allowed_methods
+from .catalogue import Catalogue
 from .config import ServiceConfig
 from .contract import experiment_code, notebook_name, username_folder
 from .errors import (
@@ -71,6 +73,10 @@ class BaseHandler(StreamingHandler):
     @property
     def reader(self) -> Reader:
         return self.settings["evn_reader"]
+
+    @property
+    def catalogue(self) -> Catalogue:
+        return self.settings["evn_catalogue"]
 
     @property
     def verifier(self) -> TokenVerifier:
@@ -168,7 +174,8 @@ class BaseHandler(StreamingHandler):
             error = exc if isinstance(exc, Unauthorized) else Unauthorized(message, error=None)
             self.set_header("WWW-Authenticate", challenge(error))
         self.set_header("Content-Type", "application/json; charset=UTF-8")
-        self.finish({"message": message})
+        fields = exc.fields() if isinstance(exc, ServiceError) else {}
+        self.finish({"message": message, **fields})
 
     def _allow(self) -> str:
         return ", ".join(allowed_methods(type(self)))
@@ -363,6 +370,19 @@ def _matches(if_none_match: str, etag: str) -> bool:
     """Whether an ``If-None-Match`` header names ``etag`` (weak comparison, RFC 9110 13.1.2)."""
     tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
     return "*" in tags or etag in tags
+
+
+class ObservationHandler(BaseHandler):
+    """What the archive's catalogue knows of an experiment (no token): the observation, 404 with
+    close codes when it does not know the code, 503 when it cannot answer."""
+
+    async def get(self, code: str) -> None:
+        experiment = self.experiment(code)
+        observation = await self.catalogue.require(experiment)
+        if observation is None:  # no catalogue, or a code outside its scope
+            self.write_json({"experiment": experiment, "catalogued": False})
+            return
+        self.write_json(observation.as_json(datetime.now(timezone.utc)))
 
 
 class MySubmissionsHandler(BaseHandler):

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import hashlib
 from typing import Any
+from urllib.parse import quote
 
+from .catalogue import Observation, Product, Target, iso
 from .layout import CRATE
 
 CONTEXT = "https://w3id.org/ro/crate/1.1/context"
@@ -29,7 +31,10 @@ def build_crate(
     date: str,
     language: str,
     provenance_file: str | None,
+    observation: Observation | None = None,
 ) -> dict[str, Any]:
+    """The crate; with ``observation`` (what the archive's catalogue knows of the experiment) the
+    root names the observation it is based on, its data products and its targets."""
     people, organisations = _authors(metadata["authors"])
     parts = [notebook_file] + ([provenance_file] if provenance_file else [])
     graph = [
@@ -43,6 +48,9 @@ def build_crate(
     if language:
         graph.append(_language(language))
     graph += [_licence(metadata["license"]), _experiment(experiment), _submitter(submitter)]
+    if observation is not None:
+        graph[1]["isBasedOn"] = {"@id": _observation_id(observation.experiment)}
+        graph += observation_entities(observation)
     return {"@context": CONTEXT, "@graph": graph}
 
 
@@ -166,3 +174,56 @@ def _submitter(submitter: dict[str, str]) -> Entity:
         "email": submitter["email"],
         "identifier": submitter["username"],
     }
+
+
+def _observation_id(experiment: str) -> str:
+    return f"#observation-{experiment}"
+
+
+def _target_id(name: str) -> str:
+    return "#target-" + quote(name, safe="")
+
+
+def observation_entities(observation: Observation) -> list[Entity]:
+    """The observation (a Dataset in the EVN archive), its data products (DataDownload, the
+    access URL, the publisher DID as identifier) and its targets (with their ICRS positions)."""
+    code = observation.experiment
+    products = [p for p in observation.products if p.access_url]
+    entity: Entity = {
+        "@id": _observation_id(code),
+        "@type": "Dataset",
+        "name": f"EVN experiment {code}",
+        "description": f"The data of EVN experiment {code} in the EVN archive.",
+        "identifier": [p.did for p in observation.products if p.did],
+        "temporalCoverage": f"{iso(observation.start)}/{iso(observation.end)}",
+        "datePublished": iso(observation.public_from),
+        "about": [{"@id": _experiment_id(code)}]
+        + [{"@id": _target_id(t.name)} for t in observation.targets],
+        "distribution": [{"@id": p.access_url} for p in _unique_urls(products)],
+    }
+    if products:
+        entity["url"] = products[0].access_url
+    downloads: list[Entity] = [
+        {
+            "@id": p.access_url,
+            "@type": "DataDownload",
+            "contentUrl": p.access_url,
+            **({"identifier": p.did, "name": p.did} if p.did else {}),
+        }
+        for p in _unique_urls(products)
+    ]
+    return [entity, *downloads, *(_target(t) for t in observation.targets)]
+
+
+def _unique_urls(products: list[Product]) -> list[Product]:
+    seen: dict[str, Product] = {}
+    for product in products:
+        seen.setdefault(product.access_url, product)
+    return list(seen.values())
+
+
+def _target(target: Target) -> Entity:
+    entity: Entity = {"@id": _target_id(target.name), "@type": "Thing", "name": target.name}
+    if target.ra is not None and target.dec is not None:
+        entity["description"] = f"RA {target.ra:.6f} deg, Dec {target.dec:+.6f} deg (ICRS)"
+    return entity
