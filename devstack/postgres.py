@@ -1,13 +1,17 @@
 """PostgreSQL 15 from the machine image: a private cluster for the index (EVN_DEVSTACK_POSTGRES=1).
 
 The cluster lives in ``.devstack/postgres`` and runs as the ``postgres`` user (PostgreSQL refuses
-to run as root), on 127.0.0.1 and a port of its own, without a Unix socket, trusting local TCP
+to run as root); when that user cannot enter the checkout (a clone in a private ``mktemp -d``
+folder), in ``/var/tmp/jupyterlab-evn-submit/postgres-<hash of the state folder>`` instead. It
+listens on 127.0.0.1 and a port of its own, without a Unix socket, trusting local TCP
 connections: it is a development database. Databases: ``evn_index`` (the devstack's notebook
 service) and ``evn_index_test`` (the index tests).
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
 import shutil
 import subprocess
@@ -17,8 +21,7 @@ from . import paths, procs
 
 BIN = Path(os.environ.get("EVN_DEVSTACK_PG_BIN", "/usr/lib/postgresql/15/bin"))
 USER = "postgres"
-HOME = paths.STATE / "postgres"
-DATA = HOME / "data"
+ELSEWHERE = Path(os.environ.get("EVN_DEVSTACK_PG_ELSEWHERE", "/var/tmp/jupyterlab-evn-submit"))
 DATABASES = ("evn_index", "evn_index_test")
 PREFERRED_PORT = 5433
 
@@ -43,6 +46,25 @@ def _as_postgres(*cmd: str | Path) -> list[str]:
     return ["runuser", "-u", USER, "--", *(str(c) for c in cmd)]
 
 
+@functools.cache
+def home() -> Path:
+    """The cluster's folder: in the state folder if the ``postgres`` user can enter it (or the
+    cluster is there already), else one of this checkout's own in /var/tmp."""
+    inside = paths.STATE / "postgres"
+    digest = hashlib.sha256(str(paths.STATE.resolve()).encode()).hexdigest()[:12]
+    outside = ELSEWHERE / f"postgres-{digest}"
+    for folder in (inside, outside):
+        if (folder / "data" / "PG_VERSION").exists():
+            return folder
+    paths.STATE.mkdir(parents=True, exist_ok=True)
+    enters = subprocess.run(_as_postgres("test", "-x", paths.STATE), capture_output=True)
+    return inside if enters.returncode == 0 else outside
+
+
+def data() -> Path:
+    return home() / "data"
+
+
 def port(state: dict) -> int:
     """The cluster's port: configured (EVN_DEVSTACK_POSTGRES_PORT), remembered, or picked now."""
     chosen = state.setdefault("ports", {})
@@ -57,16 +79,18 @@ def port(state: dict) -> int:
 
 def configure() -> None:
     """``initdb`` once: UTF-8, C collation (orders text like SQLite), trust on 127.0.0.1."""
-    if (DATA / "PG_VERSION").exists():
+    if (data() / "PG_VERSION").exists():
         return
-    HOME.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(DATA, ignore_errors=True)
-    DATA.mkdir(mode=0o700)
-    shutil.chown(HOME, USER, USER)
-    shutil.chown(DATA, USER, USER)
+    home().mkdir(parents=True, exist_ok=True)
+    if home().parent == ELSEWHERE:
+        os.chmod(ELSEWHERE, 0o711)  # noqa: S103 (whatever the umask, the postgres user enters)
+    shutil.rmtree(data(), ignore_errors=True)
+    data().mkdir(mode=0o700)
+    shutil.chown(home(), USER, USER)
+    shutil.chown(data(), USER, USER)
     procs.run(
         _as_postgres(
-            BIN / "initdb", "-D", DATA, "-U", USER, "--auth=trust", "--encoding=UTF8",
+            BIN / "initdb", "-D", data(), "-U", USER, "--auth=trust", "--encoding=UTF8",
             "--locale=C", "--no-instructions",
         ),
         "creating the PostgreSQL cluster",
@@ -111,11 +135,11 @@ def up(state: dict) -> None:
     obtain()
     configure()
     cmd = _as_postgres(
-        BIN / "postgres", "-D", DATA, "-p", str(p),
+        BIN / "postgres", "-D", data(), "-p", str(p),
         "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=",
     )  # fmt: skip
     procs.say(f"starting PostgreSQL on 127.0.0.1:{p}")
-    procs.start(state, "postgres", cmd, env=dict(os.environ), cwd=HOME, marker=str(DATA))
+    procs.start(state, "postgres", cmd, env=dict(os.environ), cwd=home(), marker=str(data()))
     procs.wait_ready("postgres", lambda: ready(state), state, timeout=60)
     _create_databases(state)
 
@@ -124,7 +148,7 @@ def stop(state: dict) -> None:
     """A fast shutdown (clients disconnected, no recovery at the next start), then the process."""
     if procs.alive(state, "postgres"):
         subprocess.run(
-            _as_postgres(BIN / "pg_ctl", "stop", "-D", DATA, "-m", "fast", "-w", "-t", "30"),
+            _as_postgres(BIN / "pg_ctl", "stop", "-D", data(), "-m", "fast", "-w", "-t", "30"),
             capture_output=True,
         )
     procs.stop(state, "postgres")

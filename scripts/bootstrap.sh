@@ -15,6 +15,24 @@ if [ "${1:-}" = "--browser" ] && [ ! -x /usr/bin/chromium ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q chromium >/dev/null
 fi
 
+# DaCHS, the EVN archive's VO server (devstack's catalogue, devstack/dachs.py), from Debian. Its
+# post-install needs the system PostgreSQL cluster 15/main running, which a container does not
+# start by itself: start it between the two installs (and again if the post-install still failed).
+if [ "${EVN_DEVSTACK_DACHS:-1}" != 0 ] &&
+  [ "$(dpkg-query -W -f='${db:Status-Abbrev}' gavodachs2-server 2>/dev/null)" != "ii " ]; then
+  say "installing DaCHS (Debian's gavodachs2-server and PostgreSQL 15; about a minute)"
+  if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
+  apt_get() { $sudo env DEBIAN_FRONTEND=noninteractive apt-get -y -q "$@" >/dev/null; }
+  apt_get update
+  apt_get install postgresql-15
+  $sudo pg_ctlcluster 15 main start >/dev/null 2>&1 || true
+  if ! apt_get install gavodachs2-server; then
+    say "DaCHS's post-install failed; starting PostgreSQL 15/main and configuring it again"
+    $sudo pg_ctlcluster 15 main start >/dev/null 2>&1 || true
+    $sudo env DEBIAN_FRONTEND=noninteractive dpkg --configure -a >/dev/null
+  fi
+fi
+
 if [ ! -x .venv/bin/python ]; then
   say "creating .venv"
   python3 -m venv .venv
