@@ -3,6 +3,7 @@ import {
   IDevicePoll,
   IDeviceStart,
   INotebookSummary,
+  IObservation,
   IPageAnswer,
   IPageRequest,
   IPreview,
@@ -93,6 +94,14 @@ export class EvnApi {
     params: ISearchParams
   ): Promise<IPageAnswer & { notebooks: ISearchHit[] }> {
     return this.request(`search${queryString(params)}`);
+  }
+
+  /**
+   * What the archive's catalogue knows of an experiment (public); 404 with
+   * `suggestions` when it does not know the code, 503 when it cannot answer.
+   */
+  observation(experiment: string): Promise<IObservation> {
+    return this.request(`observation${queryString({ experiment })}`);
   }
 
   openCopy(body: {

@@ -6,6 +6,7 @@ import {
 import { UUID } from '@lumino/coreutils';
 import { ISignal, Signal } from '@lumino/signaling';
 import { EvnApi } from './api';
+import { ObservationLookup } from './observation';
 import { messageOf, PagedList } from './paging';
 import { INotebookLike, prefillFor } from './prefill';
 import { ResponseError } from './request';
@@ -27,6 +28,7 @@ import {
   ISubmitResult,
   IVersion,
   LoginState,
+  ObservationState,
   SubmitState
 } from './tokens';
 
@@ -57,6 +59,8 @@ export namespace EvnArchiveModel {
     defaults?: Partial<IDefaults>;
     /** Delay before the size preview is refreshed after a change, in ms. */
     previewDelay?: number;
+    /** Delay before a typed experiment code is looked up, in ms. */
+    observationDelay?: number;
     translator?: ITranslator;
   }
 }
@@ -80,6 +84,11 @@ export class EvnArchiveModel implements IEvnArchiveModel {
   constructor(options: EvnArchiveModel.IOptions) {
     this._api = options.api;
     this._search = new ArchiveSearch(this._api, () => this._emit());
+    this._observation = new ObservationLookup(
+      this._api,
+      () => this._emit(),
+      options.observationDelay ?? 300
+    );
     this._saveNotebook = options.saveNotebook;
     this._readNotebook = options.readNotebook ?? (async () => null);
     this._openWindow =
@@ -126,6 +135,9 @@ export class EvnArchiveModel implements IEvnArchiveModel {
   get submit(): SubmitState {
     return this._submit;
   }
+  get observation(): ObservationState {
+    return this._observation.state;
+  }
   get submissions(): INotebookSummary[] | null {
     return this._submissions.items;
   }
@@ -149,6 +161,7 @@ export class EvnArchiveModel implements IEvnArchiveModel {
     this._isDisposed = true;
     this.cancelLogin();
     clearTimeout(this._previewTimer);
+    this._observation.dispose();
     this._messageTarget.removeEventListener('message', this._onMessage);
     Signal.clearData(this);
   }
@@ -247,6 +260,9 @@ export class EvnArchiveModel implements IEvnArchiveModel {
     const old = this._form;
     this._form = form;
     this._emit();
+    if (old.experiment !== form.experiment) {
+      this._observation.lookup(form.experiment ?? '');
+    }
     if (
       old.output_policy !== form.output_policy ||
       old.output_budget_mb !== form.output_budget_mb
@@ -306,6 +322,15 @@ export class EvnArchiveModel implements IEvnArchiveModel {
     ) {
       return null;
     }
+    // The catalogue said it does not know this code: say so, send nothing.
+    const refusal = this._observation.refusal(
+      this._form.experiment,
+      this._trans
+    );
+    if (refusal) {
+      this._setSubmit({ kind: 'error', message: refusal, details: '' });
+      return null;
+    }
     const body = this._request(path);
     const fingerprint = JSON.stringify(body);
     // A retry of a request that may have reached the service reuses its key,
@@ -334,6 +359,7 @@ export class EvnArchiveModel implements IEvnArchiveModel {
       void this.loadSubmissions();
       return result;
     } catch (error) {
+      this._observation.unknownFromError(body.experiment, error);
       const status = error instanceof ResponseError ? error.status : 0;
       this._retry = status === 0 || status >= 500 ? { fingerprint, key } : null;
       this._setSubmit({
@@ -441,6 +467,7 @@ export class EvnArchiveModel implements IEvnArchiveModel {
     this._prefilled = guess;
     this._form = form;
     this._emit();
+    this._observation.lookup(form.experiment ?? '');
   }
 
   private _emptyForm(): ISubmissionForm {
@@ -635,6 +662,7 @@ export class EvnArchiveModel implements IEvnArchiveModel {
   private _retry: { fingerprint: string; key: string } | null = null;
   private _submissions = new PagedList<INotebookSummary>(() => this._emit());
   private _search: ArchiveSearch;
+  private _observation: ObservationLookup;
   private _isDisposed = false;
   private _changed = new Signal<IEvnArchiveModel, void>(this);
   private _submitted = new Signal<IEvnArchiveModel, ISubmitResult>(this);

@@ -60,7 +60,11 @@ const NAMES: Array<keyof ISearchParams> = [
   'license',
   'since',
   'until',
-  'sort'
+  'sort',
+  'target',
+  'ra',
+  'dec',
+  'radius'
 ];
 
 /**

@@ -92,7 +92,68 @@ export interface ISubmitResult {
   experiment: string;
   name: string;
   created: boolean;
+  /** What the archive's catalogue knows of the experiment (docs/catalogue.md). */
+  observation?: IObservation | null;
+  /** When the notebook becomes public (ISO); `null`: it is public now. */
+  public_from?: string | null;
 }
+
+/** A source the experiment observed; degrees, ICRS. */
+export interface ITarget {
+  name: string;
+  ra: number | null;
+  dec: number | null;
+}
+
+/** A data product of the observation in the EVN archive. */
+export interface IProduct {
+  did: string;
+  access_url: string;
+}
+
+/**
+ * What the archive's catalogue knows of an experiment (`GET observation`):
+ * `catalogued: false` when the catalogue is off or the code is out of its
+ * scope (then nothing is shown).
+ */
+export type IObservation =
+  | {
+      experiment: string;
+      catalogued: true;
+      targets: ITarget[];
+      start: string;
+      end: string;
+      /** Whether the data are public now. */
+      public: boolean;
+      public_from: string;
+      products: IProduct[];
+    }
+  | { experiment: string; catalogued: false };
+
+/** The observation as the index stores it with a notebook's summary. */
+export interface IObservationSummary {
+  targets: ITarget[];
+  /** When the experiment's data (and its notebooks) become public; `null`: public. */
+  public_from: string | null;
+  products: IProduct[];
+}
+
+/**
+ * The line under the experiment field: nothing to say (no code, a malformed
+ * one, or the catalogue does not cover it), asking, the observation, an
+ * unknown code with close known ones, or the catalogue cannot answer.
+ */
+export type ObservationState =
+  | { kind: 'none' }
+  | { kind: 'loading'; experiment: string }
+  | { kind: 'found'; experiment: string; observation: IObservation }
+  | {
+      kind: 'unknown';
+      experiment: string;
+      message: string;
+      suggestions: string[];
+    }
+  | { kind: 'unavailable'; experiment: string; message: string };
 
 export interface INotebookSummary {
   experiment: string;
@@ -110,6 +171,8 @@ export interface INotebookSummary {
   permalink: string;
   /** A notebook of the current portal's layout (owner `_legacy`). */
   legacy?: boolean;
+  /** Its experiment's observation, from the archive's catalogue; `null`: none known. */
+  observation?: IObservationSummary | null;
 }
 
 /**
@@ -139,6 +202,12 @@ export interface ISearchParams extends IPageRequest {
   since?: string;
   until?: string;
   sort?: 'relevance' | 'updated' | 'title';
+  /** A source name: notebooks whose experiment observed a target named like it. */
+  target?: string;
+  /** A cone, in degrees (ICRS): all three or none. */
+  ra?: string;
+  dec?: string;
+  radius?: string;
 }
 
 /** A notebook found by a search, with why it matched. */
@@ -221,6 +290,8 @@ export interface IEvnArchiveModel {
   readonly preview: IPreview | null;
   readonly previewError: string;
   readonly submit: SubmitState;
+  /** What the archive's catalogue says of the experiment code in the form. */
+  readonly observation: ObservationState;
   /** The submissions shown so far (`null` while the first page loads). */
   readonly submissions: INotebookSummary[] | null;
   /** Why the first or a further page of the submissions failed, else ''. */

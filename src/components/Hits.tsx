@@ -2,6 +2,7 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 import { INotebookSummary, IPageAnswer, ISearchHit, IVersion } from '../tokens';
 import { Cite } from './Cite';
+import { ObservationMeta } from './Observation';
 import { Snippet } from './Snippet';
 import { Versions } from './Versions';
 
@@ -69,6 +70,11 @@ function Hit(
           ? trans.__('Licence %1 · from the earlier portal', item.license)
           : trans.__('Licence %1', item.license)}
       </div>
+      <ObservationMeta
+        observation={item.observation}
+        titleId={`${id}-title`}
+        trans={trans}
+      />
       {item.snippet && <Snippet html={item.snippet} />}
       <div className="jp-evn-submit-actions">
         <button

@@ -4,6 +4,7 @@ import { LICENSES } from '../rules';
 import { IArchiveSearch, ISearchParams } from '../tokens';
 import { HitList, IHitActions } from './Hits';
 import { More } from './More';
+import { coneProblem, ICone, PositionFields } from './Position';
 
 export interface ISearchProps extends IHitActions {
   search: IArchiveSearch;
@@ -12,8 +13,12 @@ export interface ISearchProps extends IHitActions {
 }
 
 type Fields = Required<
-  Pick<ISearchParams, 'q' | 'experiment' | 'author' | 'keyword' | 'license'>
->;
+  Pick<
+    ISearchParams,
+    'q' | 'experiment' | 'author' | 'keyword' | 'license' | 'target'
+  >
+> &
+  ICone;
 
 function fieldsOf(query: ISearchParams | null): Fields {
   return {
@@ -21,7 +26,11 @@ function fieldsOf(query: ISearchParams | null): Fields {
     experiment: query?.experiment ?? '',
     author: query?.author ?? '',
     keyword: query?.keyword ?? '',
-    license: query?.license ?? ''
+    license: query?.license ?? '',
+    target: query?.target ?? '',
+    ra: query?.ra ?? '',
+    dec: query?.dec ?? '',
+    radius: query?.radius ?? ''
   };
 }
 
@@ -32,30 +41,56 @@ function fieldsOf(query: ISearchParams | null): Fields {
 export function Search(props: ISearchProps): JSX.Element {
   const { trans, search } = props;
   const [fields, setFields] = React.useState(() => fieldsOf(search.query));
+  // Shown once Search was pressed with a cone that cannot be sent.
+  const [problem, setProblem] = React.useState('');
   // A search started elsewhere (evn-submit:browse) shows its filters here.
   React.useEffect(() => setFields(fieldsOf(search.query)), [search.query]);
+  const onSearch = () => {
+    const wrong = coneProblem(fields, trans);
+    setProblem(wrong);
+    if (!wrong) {
+      props.onSearch(withoutEmpty(fields));
+    }
+  };
   return (
     <div className="jp-evn-submit-archive jp-evn-submit-search">
       <SearchForm
         trans={trans}
         fields={fields}
+        problem={problem}
         onChange={setFields}
-        onSearch={() => props.onSearch(fields)}
+        onSearch={onSearch}
       />
       <SearchResults {...props} />
     </div>
   );
 }
 
+/** The fields that hold something (the search sends no empty filter). */
+function withoutEmpty(fields: Fields): ISearchParams {
+  const query: Record<string, string> = {};
+  for (const [name, value] of Object.entries(fields)) {
+    if (value.trim() !== '') {
+      query[name] = value;
+    }
+  }
+  return query;
+}
+
 function SearchForm(props: {
   trans: TranslationBundle;
   fields: Fields;
+  problem: string;
   onChange: (fields: Fields) => void;
   onSearch: () => void;
 }): JSX.Element {
   const { trans, fields } = props;
   const id = React.useId();
-  const input = (name: keyof Fields, label: string, placeholder = '') => (
+  const input = (
+    name: Exclude<keyof Fields, 'license'>,
+    label: string,
+    placeholder = ''
+  ) => (
     <div className="jp-evn-submit-search-field">
       <label htmlFor={`${id}-${name}`}>{label}</label>
       <input
@@ -87,6 +122,13 @@ function SearchForm(props: {
       {input('experiment', trans.__('Experiment'), 'EG078B')}
       {input('author', trans.__('Author'))}
       {input('keyword', trans.__('Keyword'))}
+      {input('target', trans.__('Source'), '3C 345')}
+      <PositionFields
+        trans={trans}
+        cone={fields}
+        problem={props.problem}
+        onChange={cone => props.onChange({ ...fields, ...cone })}
+      />
       <div className="jp-evn-submit-search-field">
         <label htmlFor={`${id}-license`}>{trans.__('Licence')}</label>
         <select

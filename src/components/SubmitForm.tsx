@@ -7,10 +7,12 @@ import {
   IPreview,
   ISubmissionForm,
   ISubmitResult,
+  ObservationState,
   SubmitState
 } from '../tokens';
 import { toErrorSchema, validate, validator } from '../validator';
 import { formatBytes } from './format';
+import { ExperimentWidget, IObservationContext } from './Observation';
 
 export interface ISubmitFormProps {
   notebookPath: string | null;
@@ -19,6 +21,8 @@ export interface ISubmitFormProps {
   preview: IPreview | null;
   previewError: string;
   submit: SubmitState;
+  /** What the archive's catalogue says of the experiment code typed. */
+  observation?: ObservationState;
   trans: TranslationBundle;
   translator?: ITranslator;
   onChange: (form: ISubmissionForm) => void;
@@ -32,7 +36,11 @@ export interface ISubmitFormProps {
 export function SubmitForm(props: ISubmitFormProps): JSX.Element {
   const { trans, form } = props;
   const schema = React.useMemo(() => submissionSchema(trans), [trans]);
-  const uiSchema = React.useMemo(() => submissionUiSchema(trans), [trans]);
+  const uiSchema = React.useMemo(() => withExperimentWidget(trans), [trans]);
+  const context: IObservationContext = {
+    observation: props.observation ?? { kind: 'none' },
+    trans
+  };
   const [errors, setErrors] = React.useState<ErrorSchema | undefined>();
   const formRef = React.useRef<HTMLDivElement>(null);
   // after every render: rjsf may have drawn new fields (another author)
@@ -64,6 +72,7 @@ export function SubmitForm(props: ISubmitFormProps): JSX.Element {
         formData={form as any}
         validator={validator}
         extraErrors={errors}
+        formContext={context}
         showErrorList={false}
         noHtml5Validate
         compact
@@ -82,6 +91,15 @@ export function SubmitForm(props: ISubmitFormProps): JSX.Element {
       <SubmitOutcome {...props} onSubmit={onSubmit} />
     </div>
   );
+}
+
+/** The form's layout, with the catalogue's line under the experiment field. */
+function withExperimentWidget(trans: TranslationBundle) {
+  const ui = submissionUiSchema(trans);
+  return {
+    ...ui,
+    experiment: { ...ui.experiment, 'ui:widget': ExperimentWidget }
+  };
 }
 
 /**
@@ -192,6 +210,15 @@ function SubmitResult(props: {
           ? trans.__('Archived as version %1.', result.version)
           : trans.__('Already archived as version %1.', result.version)}
       </p>
+      {result.public_from && (
+        <p className="jp-evn-submit-embargo">
+          {trans.__(
+            'The data of %1 are proprietary: your notebook stays private until %2, when it becomes public with them.',
+            result.experiment,
+            result.public_from.slice(0, 10)
+          )}
+        </p>
+      )}
       <a
         className="jp-evn-submit-permalink"
         href={result.permalink}

@@ -96,6 +96,7 @@ export class ArchivePanel extends SidePanel {
             preview={model.preview}
             previewError={model.previewError}
             submit={model.submit}
+            observation={model.observation}
             trans={trans}
             translator={translator}
             onChange={form => model.setForm(form)}
