@@ -190,10 +190,15 @@ def up(state: dict) -> None:
     p = port(state)
     paths.save_state(state)
     obtain()
-    _start_cluster(state)
-    changed = _write_rc(_gavo_rc(state))
-    seed = rows(_today(), p)
-    changed = _seed(seed) or changed
+    try:
+        _start_cluster(state)
+        changed = _write_rc(_gavo_rc(state))
+        changed = _seed(rows(_today(), p)) or changed
+    except PermissionError as e:
+        raise RuntimeError(
+            f"DaCHS is a system service and devstack configures it as root ({e}); "
+            "run as root, or set EVN_DEVSTACK_DACHS=0 to run the stack without a catalogue"
+        ) from e
     if procs.alive(state, "dachs"):
         if not changed and ready(state):
             return
