@@ -27,9 +27,9 @@ from . import dachs_seed, paths, procs
 
 CODES = dachs_seed.CODES
 RESDIR = "evn"
-GAVO = Path(os.environ.get("EVN_DEVSTACK_GAVO_ROOT", "/var/gavo"))
+GAVO = Path("/var/gavo")  # the Debian package's rootDir
 INPUTS = GAVO / "inputs" / RESDIR
-GAVO_RC = Path(os.environ.get("EVN_DEVSTACK_GAVO_RC", "/etc/gavo.rc"))
+GAVO_RC = Path("/etc/gavo.rc")
 TEMPLATE = Path(__file__).with_name("dachs-rd") / "q.rd"
 CLUSTER = ("15", "main")
 MARKER = "dachs serve start --foreground"

@@ -21,7 +21,7 @@ from . import paths, procs
 
 BIN = Path(os.environ.get("EVN_DEVSTACK_PG_BIN", "/usr/lib/postgresql/15/bin"))
 USER = "postgres"
-ELSEWHERE = Path(os.environ.get("EVN_DEVSTACK_PG_ELSEWHERE", "/var/tmp/jupyterlab-evn-submit"))
+ELSEWHERE = Path("/var/tmp/jupyterlab-evn-submit")  # for a checkout the postgres user cannot enter
 DATABASES = ("evn_index", "evn_index_test")
 PREFERRED_PORT = 5433
 
