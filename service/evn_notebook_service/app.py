@@ -105,6 +105,8 @@ def make_app(config: ServiceConfig, **settings: Any) -> web.Application:
     except RuntimeError:
         return app
     app.settings["evn_index_start"] = loop.create_task(start_index(app))
+    if catalogue.enabled:  # pyvo's import (seconds) now, not in the first query's time limit
+        app.settings["evn_catalogue_load"] = loop.create_task(catalogue.warm())
     return app
 
 

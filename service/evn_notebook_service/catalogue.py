@@ -34,7 +34,6 @@ __all__ = [
     "observation_from_rows",
 ]
 
-NOWHERE = (None, None)
 MJD_ZERO = datetime(1858, 11, 17, tzinfo=timezone.utc)
 NEVER = datetime(9999, 12, 31, tzinfo=timezone.utc)  # no date at all: never public by itself
 MAX_QUERIES = 4  # TAP queries in flight at once (each holds a worker thread)
@@ -131,9 +130,11 @@ def _targets(rows: list[dict[str, Any]]) -> tuple[Target, ...]:
             continue
         ra, dec = row.get("s_ra"), row.get("s_dec")
         known = found.get(name)
-        placed = ra is not None and dec is not None
-        if known is None or (known.ra is None and placed):
-            found[name] = Target(name, float(ra), float(dec)) if placed else Target(name, *NOWHERE)
+        if ra is not None and dec is not None:
+            if known is None or known.ra is None:
+                found[name] = Target(name, float(ra), float(dec))
+        elif known is None:
+            found[name] = Target(name, None, None)
     return tuple(found.values())
 
 
@@ -201,6 +202,30 @@ class Catalogue:
         self._release_column: bool | None = None  # whether the table has obs_release_date
         self._flights: dict[str, asyncio.Future[Any]] = {}
         self._slots = asyncio.Semaphore(MAX_QUERIES)
+        self._loaded = False  # pyvo imported
+
+    async def prepare(self) -> None:
+        """Import pyvo (seconds: astropy) in a worker thread, so that no query's time limit is
+        spent on it; ``make_app`` starts it when a catalogue is configured."""
+        if self.enabled and not self._loaded:
+            from .tap import load
+
+            try:
+                await self._once("load", lambda: asyncio.to_thread(load))
+            except ImportError as e:
+                log.error("the catalogue's client cannot be loaded: %s", e)
+                raise CatalogueUnavailable(
+                    "the service cannot load its client of the EVN archive's catalogue (pyvo); "
+                    "tell the archive's operator"
+                ) from e
+            self._loaded = True
+
+    async def warm(self) -> None:
+        """``prepare`` at start, a failure logged (the first query then answers 503)."""
+        try:
+            await self.prepare()
+        except CatalogueUnavailable:
+            pass
 
     def applies(self, code: str) -> bool:
         """Whether ``code`` is the catalogue's to decide (enabled and ``catalogue_codes``)."""
@@ -273,6 +298,7 @@ class Catalogue:
 
         if not self.enabled:
             raise RuntimeError("no catalogue is configured (tap_url)")
+        await self.prepare()
         timeout = self.config.catalogue_timeout_seconds
 
         async def turn() -> list[dict[str, Any]]:

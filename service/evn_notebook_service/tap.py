@@ -16,6 +16,13 @@ from .logs import log
 Row = dict[str, Any]
 
 
+def load() -> None:
+    """Import pyvo and what it needs (blocking, seconds: call it in a worker thread)."""
+    import numpy  # noqa: F401
+    import pyvo  # noqa: F401
+    import requests  # noqa: F401
+
+
 def run_query(url: str, adql: str, timeout: float, maxrec: int | None = None) -> list[Row]:
     """The rows of ``adql`` at the TAP service ``url``, as plain Python values (None for NULL).
 
@@ -48,7 +55,7 @@ def _session(timeout: float) -> Any:
     from pyvo.utils import http
 
     class TimedSession(requests.Session):
-        def request(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        def request(self, *args: Any, **kwargs: Any) -> Any:
             kwargs.setdefault("timeout", timeout)
             return super().request(*args, **kwargs)
 
