@@ -75,8 +75,8 @@ export function PositionFields(props: {
     <fieldset className="jp-evn-submit-position">
       <legend>{trans.__('Position (degrees)')}</legend>
       <div className="jp-evn-submit-position-fields">
-        {field('ra', trans.__('RA'), '250.745')}
-        {field('dec', trans.__('Dec'), '39.810')}
+        {field('ra', trans.__('RA'), '250.7')}
+        {field('dec', trans.__('Dec'), '39.8')}
         {field('radius', trans.__('Radius'), '0.5')}
       </div>
       {problem && (
