@@ -236,3 +236,6 @@ def test_versions_of_a_hidden_notebook_are_hidden_too(index: Index) -> None:
     assert index.versions_page("EA001A", "alice/cal", 10, None, Viewer(NOW)) is None
     assert index.notebook_version("EA001A", "alice/cal", 1, Viewer(NOW)) is None
     assert index.notebook_version("EA001A", "alice/cal", 1, Viewer(NOW, "sub-alice")) is not None
+    # the service itself (the indexer reusing what it indexed) sees everything
+    assert index.notebook_version("EA001A", "alice/cal", 1) is not None
+    assert [i["name"] for i in index.experiment_page("EA001A", 10, None).items] == ["cal"]
