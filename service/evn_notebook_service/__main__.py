@@ -22,6 +22,7 @@ from .gitea import GiteaClient
 from .index.store import Index
 from .indexer import Indexer
 from .logs import log, setup_logging
+from .memory import tune_allocator
 from .shutdown import InFlight, Server
 
 
@@ -98,6 +99,7 @@ class NotebookServiceApp(Application):
         if self.subapp is not None:
             self.subapp.start()
             return
+        tune_allocator()  # before the first big block (memory.py)
         asyncio.run(serve(_configure(self)))
 
 

@@ -51,6 +51,9 @@ HANDLER_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 # dropped (so the client reads the answer), for at most this long; a larger body is not drained
 DRAIN_BYTES = 16 * 1024 * 1024
 DRAIN_SECONDS = 10.0
+# a body of a known length from here up is given its whole room with the first chunk: grown
+# chunk by chunk, a bytearray over-allocates by an eighth (6 MB more for a 50 MB notebook)
+PREALLOCATE_BYTES = 1024 * 1024
 _DIGITS = re.compile(r"[0-9]+")
 _HUGE = 10**18  # a Content-Length of more digits than this: larger than any limit
 _lingering: set[asyncio.Task[None]] = set()
@@ -208,7 +211,17 @@ class StreamingHandler(web.RequestHandler):
         if self.received > self.body_limit():  # only a chunked body can get here
             self._answer_early(self.refusal or self.too_large())
         elif self.refusal is None:
+            self._keep(chunk)
+
+    def _keep(self, chunk: bytes) -> None:
+        length = self.framing.length
+        if length is None or length < PREALLOCATE_BYTES:
             self.body_bytes += chunk
+            return
+        if not self.body_bytes:
+            self.body_bytes = bytearray(length)  # Tornado never passes more than the length
+        start = self.received - len(chunk)
+        self.body_bytes[start : start + len(chunk)] = chunk  # in place: the same length
 
     def body_complete(self) -> bool:
         """Called as the HTTP method starts: False when the request was answered already."""
@@ -220,6 +233,8 @@ class StreamingHandler(web.RequestHandler):
         if self.refusal is not None:
             refusal, self.refusal = self.refusal, None
             raise refusal
+        if len(self.body_bytes) > self.received:  # only if Tornado ever ended a body early
+            del self.body_bytes[self.received :]
         return True
 
     def _too_slow(self, timeout: float) -> None:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import io
 import json
 import math
-import sys
+import os
 import warnings
 import weakref
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +27,7 @@ from .contract import (
 )
 from .contract.jsonsafe import loads_taking
 from .errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from .memory import release_freed_memory, release_soon
 from .notebooktext import NotebookText, text_of
 
 BODY_FIELDS = set(schema("Submission")["properties"])
@@ -50,16 +49,20 @@ class Submission:
     text: NotebookText | None = None  # what the index searches, taken before the parse is dropped
 
 
-def dump_json(value: Any) -> bytes:
+def dump_json(value: Any, *, consume: bool = False) -> bytes:
     """JSON in nbformat's on-disk layout (stable diffs between versions): ``json.dump`` with
     ``indent=1, sort_keys=True, ensure_ascii=False``, and a final newline.
 
     Written piece by piece into one buffer, a long string escaped slice by slice: neither the
     escaped copy of a 50 MB image nor the whole text exists beside the value and the buffer.
+    ``consume``: ``value`` is the caller's to lose — its long strings are taken out of it first
+    and each is freed as soon as it is written, so the value and the output do not exist whole
+    side by side (a 50 MB notebook of images: about 1.1x its size, not 2.1x).
     """
+    longs = _Longs(value) if consume and _iterencode is _layout_iterencode else None
     out = io.BytesIO()
     small: list[str] = []
-    for piece in _iterencode(value):
+    for piece in _iterencode(value, longs):
         if isinstance(piece, str):
             small.append(piece)
             if len(small) >= 512:
@@ -70,15 +73,48 @@ def dump_json(value: Any) -> bytes:
         out.write("".join(small).encode())
         small.clear()
         text = piece.text
+        del piece  # the long string's last reference is now ``text``
         for start in range(0, len(text), _SLICE):
             out.write(_escape(text[start : start + _SLICE])[1:-1].encode())
+        del text
         small.append('"')
     small.append("\n")
     out.write("".join(small).encode())
     return out.getvalue()  # CPython hands over the buffer itself: no copy
 
 
+class _Longs:
+    """The long strings of a value, taken out of it: each is replaced by a token (a nonce and
+    its number, with NUL characters that no token-sized string of the value can share by
+    chance), and handed to the encoder once, when the token is met."""
+
+    def __init__(self, value: Any) -> None:
+        self.prefix = "\x00evn-long-" + os.urandom(12).hex() + ":"
+        self.taken: list[str | None] = []
+        self._hollow(value)
+
+    def _hollow(self, value: Any) -> None:
+        if not isinstance(value, (dict, list)):
+            return  # a value that is one string keeps it (nobody else holds it apart)
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in list(items):
+            if isinstance(item, str):
+                if len(item) > _TAKE:
+                    value[key] = f"{self.prefix}{len(self.taken)}\x00"
+                    self.taken.append(item)
+            elif isinstance(item, (dict, list)):
+                self._hollow(item)
+
+    def encode(self, text: str) -> str | _Long:
+        if text.startswith(self.prefix) and text.endswith("\x00"):
+            number = int(text[len(self.prefix) : -1])
+            taken, self.taken[number] = self.taken[number], None
+            return _escape(text) if taken is None else _encode_string(taken)
+        return _encode_string(text)
+
+
 _SLICE = 1 << 20  # a string longer than this is escaped and written in slices of this length
+_TAKE = 1 << 16  # dump_json(consume=True) takes strings longer than this out of the value
 _escape = json.encoder.encode_basestring  # ensure_ascii=False: per character, so slices agree
 
 
@@ -99,12 +135,13 @@ def _encode_string(text: str) -> str | _Long:
     return _Long(text) if len(text) > _SLICE else _escape(text)
 
 
-def _layout_iterencode(value: Any) -> Iterator[str | _Long]:
+def _layout_iterencode(value: Any, longs: _Longs | None = None) -> Iterator[str | _Long]:
     """The pieces ``json.dump`` writes (its pure-Python encoder, which ``indent`` selects), with
-    long strings left to ``dump_json``."""
+    long strings left to ``dump_json`` (and those taken out of the value, ``longs``, put back)."""
     encoder = json.JSONEncoder(indent=1, sort_keys=True, ensure_ascii=False, separators=(",", ": "))
+    encode_string = _encode_string if longs is None else longs.encode
     iterencode = json.encoder._make_iterencode(  # type: ignore[attr-defined]
-        {}, encoder.default, _encode_string, encoder.indent, _floatstr,
+        {}, encoder.default, encode_string, encoder.indent, _floatstr,
         encoder.key_separator, encoder.item_separator, True, False, False,
     )  # fmt: skip
     return iterencode(value, 0)
@@ -119,12 +156,12 @@ def _floatstr(value: float) -> str:
     return float.__repr__(value)
 
 
-def _plain_iterencode(value: Any) -> Iterator[str | _Long]:
+def _plain_iterencode(value: Any, longs: _Longs | None = None) -> Iterator[str | _Long]:
     encoder = json.JSONEncoder(indent=1, sort_keys=True, ensure_ascii=False, separators=(",", ": "))
     return encoder.iterencode(value)
 
 
-def _checked_iterencode() -> Callable[[Any], Iterator[str | _Long]]:
+def _checked_iterencode() -> Callable[[Any, _Longs | None], Iterator[str | _Long]]:
     """The slicing encoder where this Python's ``json`` is as it expects, else plain pieces."""
     sample = {
         "b": ["x" * (_SLICE + 3) + '"\n\u00e9', {"y": 1.5, "z": None, "t": True, "i": -7}],
@@ -142,45 +179,6 @@ def _checked_iterencode() -> Callable[[Any], Iterator[str | _Long]]:
 
 
 _iterencode = _checked_iterencode()
-
-
-def _malloc_trim() -> Callable[[int], int] | None:
-    """glibc's ``malloc_trim``; None elsewhere (musl has none, and frees differently)."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):
-        return None
-    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
-    return trim
-
-
-_TRIM = _malloc_trim()
-
-
-def release_freed_memory() -> None:
-    """Give the C heap's free pages back to the system. glibc keeps what it freed below its
-    top-most block in use, and after freeing a large block it raises its own thresholds, so
-    blocks of tens of MB come from the heap and stay resident when freed: after a 50 MB
-    notebook of many cells about 65 MB the parsed cells used, after one of a single image the
-    buffers of its upload. A few milliseconds; call it in a worker thread."""
-    if _TRIM is not None:
-        _TRIM(0)
-
-
-def _release_soon() -> None:
-    """``release_freed_memory`` in a worker thread (called where a big submission is freed,
-    usually on the event loop)."""
-    global _trimmer
-    if _TRIM is None:
-        return
-    if _trimmer is None:
-        _trimmer = ThreadPoolExecutor(1, thread_name_prefix="evn-malloc-trim")
-    _trimmer.submit(_TRIM, 0)
-
-
-_trimmer: ThreadPoolExecutor | None = None
 
 
 def idempotency_key(raw: str | None) -> str:
@@ -219,7 +217,7 @@ def _notebook(held: list[Any], max_bytes: int) -> tuple[bytes, str, NotebookText
         or ""
     )
     text = text_of(raw)
-    data = dump_json(raw)
+    data = dump_json(raw, consume=True)  # the parsed notebook is lost as it is written
     del raw
     if len(data) > max_bytes:
         raise PayloadTooLarge(
@@ -276,7 +274,7 @@ def parse_submission(held: list[bytearray], max_bytes: int) -> Submission:
     if len(notebook) > TRIM_ABOVE:
         release_freed_memory()  # what the parse used
         # and, once the request is done with it, what the upload and the index used
-        weakref.finalize(sub, _release_soon).atexit = False
+        weakref.finalize(sub, release_soon).atexit = False
     return sub
 
 
