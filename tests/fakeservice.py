@@ -36,11 +36,15 @@ class FakeService:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
+            def do_POST(self) -> None:  # the body is read and dropped; same canned answers
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.do_GET("POST")
+
+            def do_GET(self, method: str = "GET") -> None:
                 url = urllib.parse.urlsplit(self.path)
                 query = dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True))
                 path = urllib.parse.unquote(url.path)
-                fake.seen.append(Seen("GET", path, query, dict(self.headers)))
+                fake.seen.append(Seen(method, path, query, dict(self.headers)))
                 route = fake.routes.get(path)
                 status, body = route(query) if route else (404, {"message": f"no {path}"})
                 data = json.dumps(body).encode()
