@@ -94,14 +94,6 @@ class Observation:
             "products": [p.as_json() for p in self.products],
         }
 
-    def summary_json(self) -> dict[str, Any]:
-        """What the index keeps and the summaries show (docs/catalogue.md, "API")."""
-        return {
-            "targets": [t.as_json() for t in self.targets],
-            "public_from": iso(self.public_from),
-            "products": [p.as_json() for p in self.products],
-        }
-
 
 def mjd(day: float) -> datetime:
     """A Modified Julian Date (ObsCore's ``t_min``/``t_max``) as a UTC time."""
