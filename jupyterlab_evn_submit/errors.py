@@ -187,38 +187,39 @@ class ServiceError(EvnSubmitError):
         _retry_after(self, retry_after)
 
 
-class UnknownExperiment(EvnSubmitError):
+def _retry_after(error: EvnSubmitError, value: str | None) -> None:
+    if value is not None and _RETRY_AFTER.fullmatch(value.strip()):
+        error.headers["Retry-After"] = value.strip()
+
+
+class UnknownExperiment(ServiceError):
     """The archive's catalogue does not know the experiment (the service's 404
     ``UnknownExperiment``); ``suggestions``: up to three known codes close to it."""
 
-    status = 404
     default_message = "The EVN archive's catalogue does not know this experiment."
 
     def __init__(self, message: str | None, suggestions: list[str]) -> None:
-        super().__init__(message)
+        super().__init__(404, message or self.default_message)
         self.suggestions = suggestions
         self.fields = {"error": "UnknownExperiment", "suggestions": list(suggestions)}
 
 
-class CatalogueUnavailable(EvnSubmitError):
+class CatalogueUnavailable(ServiceError):
     """The archive's catalogue cannot answer (the service's 503 ``CatalogueUnavailable``): the
-    experiment could be neither confirmed nor refused. Passed on as a 503 with ``Retry-After``."""
+    experiment could be neither confirmed nor refused. Passed on as a 503 (not the 502 of other
+    failures of the service) with the service's message and ``Retry-After``."""
 
-    status = 503
     default_message = (
         "The EVN archive's catalogue cannot be reached just now, so the experiment cannot be "
         "checked. Nothing was submitted; try again in a few minutes."
     )
 
     def __init__(self, message: str | None = None, *, retry_after: str | None = None) -> None:
-        super().__init__(message)
+        super().__init__(503, None, retry_after=retry_after)
+        self.status = 503
+        self.message = (message or "").strip() or self.default_message
+        self.args = (self.message,)
         self.fields = {"error": "CatalogueUnavailable"}
-        _retry_after(self, retry_after)
-
-
-def _retry_after(error: EvnSubmitError, value: str | None) -> None:
-    if value is not None and _RETRY_AFTER.fullmatch(value.strip()):
-        error.headers["Retry-After"] = value.strip()
 
 
 # Upstream 4xx statuses pass through (they describe the user's request); 5xx become 502.

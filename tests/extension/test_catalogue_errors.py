@@ -1,7 +1,8 @@
 """The catalogue's two errors as the service client reads them on any call, the submission
 included (docs/catalogue.md): an unknown experiment keeps its close codes, and a catalogue that
 cannot answer is a 503 with Retry-After, not retried (the service already waited out its own time
-limit), where another 503 is retried and then reported as the archive's failure (502)."""
+limit), where another 503 is retried and then reported as the archive's failure (502). The command
+line takes the first as a refusal and the second as "try again"."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 from fakeservice import FakeService
 
+from jupyterlab_evn_submit.cli.exitcodes import REJECTED, UNAVAILABLE, outcome
 from jupyterlab_evn_submit.client import ServiceClient
 from jupyterlab_evn_submit.errors import (
     CatalogueUnavailable,
@@ -60,3 +62,11 @@ async def test_another_503_is_retried_and_reported_as_the_archives_failure(servi
         await client.submit("EG078C", b"{}", "key-3", "token")
     assert caught.value.status == 502 and not caught.value.fields
     assert len(service.requests_to(PATH)) == 3
+
+
+def test_the_command_line_says_rejected_or_retry_for_them():
+    unknown = outcome(UnknownExperiment("EG078C is not known.", ["EG078B"]))
+    assert unknown.code == REJECTED and "EG078C is not known." in unknown.message
+    down = outcome(CatalogueUnavailable(None, retry_after="60"))
+    assert down.code == UNAVAILABLE
+    assert down.message == CatalogueUnavailable.default_message
