@@ -256,7 +256,9 @@ def test_webhook_bad_inputs(target: Target, before: dict[str, Any]) -> None:
 def test_odd_codes_never_became_repositories(gitea: GiteaInspector, before: dict[str, Any]) -> None:
     """What a careless upper() or NFKC would make of the odd codes: none of them exists."""
     folded = {"EG07SS", "EGS78B", "EK078B", "EG078B\n", "EG078B", "EG078B\x00"}
-    appeared = {c for c in folded if c not in before["repos"] and gitea.repo_exists(c.strip())}
+    appeared = {
+        c for c in folded if c.strip() not in before["repos"] and gitea.repo_exists(c.strip())
+    }
     assert not appeared
     assert ODD_CODES  # the rows above sent them
 
