@@ -50,12 +50,20 @@ export async function submitWithNotifications(
     Notification.update({
       id,
       type: 'success',
-      message: trans.__(
-        '%1 is archived as version %2 of %3.',
-        result.name,
-        result.version,
-        result.experiment
-      ),
+      message:
+        trans.__(
+          '%1 is archived as version %2 of %3.',
+          result.name,
+          result.version,
+          result.experiment
+        ) +
+        (result.public_from
+          ? ' ' +
+            trans.__(
+              'It stays private until %1, when the data become public.',
+              result.public_from.slice(0, 10)
+            )
+          : ''),
       autoClose: 15000,
       actions: [
         {
