@@ -10,6 +10,7 @@ Jupyter server stays free while a 50 MB notebook is submitted or opened as a cop
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 import logging
@@ -28,6 +29,7 @@ from . import prepare as prep
 from .client import Body, ServiceClient
 from .config import EvnSubmitConfig
 from .errors import BadRequest, ConfigurationError, NotebookNotFound
+from .reader import as_reader, reader_token
 from .tokens import TokenManager
 
 COPY_DIR = "evn-archive"
@@ -228,17 +230,20 @@ class ArchiveActions:
     async def experiment_notebooks(
         self, experiment: str, query: Mapping[str, str]
     ) -> dict[str, Any]:
-        code, page = rules.experiment(experiment), listing.page(query)
-        return listing.without_next_url(await self.client.experiment_notebooks(code, page))
+        client, code, page = self.client, rules.experiment(experiment), listing.page(query)
+        answer = await as_reader(
+            self._tokens, lambda token: client.experiment_notebooks(code, page, token)
+        )
+        return listing.without_next_url(answer)
 
     async def versions(
         self, experiment: str, owner: str, name: str, query: Mapping[str, str]
     ) -> dict[str, Any]:
-        answer = await self.client.versions(
-            rules.experiment(experiment),
-            rules.owner(owner),
-            rules.notebook_name(name),
-            listing.page(query),
+        client = self.client
+        where = (rules.experiment(experiment), rules.owner(owner), rules.notebook_name(name))
+        page = listing.page(query)
+        answer = await as_reader(
+            self._tokens, lambda token: client.versions(*where, page, token=token)
         )
         return listing.without_next_url(answer)
 
@@ -249,9 +254,10 @@ class ArchiveActions:
         return await client.observation(rules.experiment(experiment))
 
     async def search(self, query: Mapping[str, str]) -> dict[str, Any]:
-        """The archive's search (public: no login)."""
+        """The archive's search (public: no login; logged in, also one's own embargoed ones)."""
         client, params = self.client, listing.search_params(query)
-        return listing.without_next_url(await client.search(params))
+        answer = await as_reader(self._tokens, lambda token: client.search(params, token))
+        return listing.without_next_url(answer)
 
     # --- compare two versions ----------------------------------------------------------------
 
@@ -264,9 +270,10 @@ class ArchiveActions:
         client = self.client  # not configured: 503 before anything else
         where = (rules.experiment(experiment), rules.owner(owner), rules.notebook_name(name))
         remote_version, base_version = _version("remote", remote), _version("base", base)
+        read = functools.partial(client.notebook, token=await reader_token(self._tokens))
         latest: dict[str, Any] | None = None
         if remote_version is None:
-            latest = await client.notebook(*where)
+            latest = await read(*where)
             remote_version = int(latest["version"])
         if base_version is None:
             base_version = remote_version - 1
@@ -274,10 +281,10 @@ class ArchiveActions:
                 raise BadRequest(f"{where[2]} has one version only: there is nothing to compare.")
         if latest is None:
             older, newer = await asyncio.gather(
-                client.notebook(*where, base_version), client.notebook(*where, remote_version)
+                read(*where, base_version), read(*where, remote_version)
             )
         else:
-            older, newer = await client.notebook(*where, base_version), latest
+            older, newer = await read(*where, base_version), latest
         base_nb, diff = await anyio.to_thread.run_sync(_diff, older["notebook"], newer["notebook"])
         return {
             "base": base_nb,
@@ -296,7 +303,9 @@ class ArchiveActions:
         version = request.get("version")
         if version is not None and (type(version) is not int or not 1 <= version < 2**31):
             raise BadRequest("version must be a positive number.")
-        answer = await client.notebook(experiment, owner, name, version)
+        answer = await as_reader(
+            self._tokens, lambda token: client.notebook(experiment, owner, name, version, token)
+        )
         nb = await anyio.to_thread.run_sync(prep.notebook_from_value, answer.pop("notebook", None))
         stem = f"{name}-v{answer.get('version') or version or 'latest'}"
         folder = f"{COPY_DIR}/{experiment}"

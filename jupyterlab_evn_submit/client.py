@@ -224,15 +224,17 @@ class ServiceClient:
     async def my_submissions(self, token: str, page: Page = FIRST_PAGE) -> dict[str, Any]:
         return dict(await self._fetch("GET", "/me/submissions", token=token, params=page.params()))
 
+    # The reads are public; with ``token`` the reader's own embargoed notebooks are included.
+
     async def experiment_notebooks(
-        self, experiment: str, page: Page = FIRST_PAGE
+        self, experiment: str, page: Page = FIRST_PAGE, token: str | None = None
     ) -> dict[str, Any]:
         path = f"/experiments/{_seg(experiment)}/notebooks"
-        return dict(await self._fetch("GET", path, params=page.params()))
+        return dict(await self._fetch("GET", path, params=page.params(), token=token))
 
-    async def search(self, params: dict[str, str]) -> dict[str, Any]:
+    async def search(self, params: dict[str, str], token: str | None = None) -> dict[str, Any]:
         """``GET /notebooks`` (public) with the search parameters of ``listing.search_params``."""
-        return dict(await self._fetch("GET", "/notebooks", params=params))
+        return dict(await self._fetch("GET", "/notebooks", params=params, token=token))
 
     async def observation(self, experiment: str) -> dict[str, Any]:
         """``GET /experiments/{code}/observation`` (public): what the archive's catalogue knows
@@ -242,17 +244,27 @@ class ServiceClient:
         return dict(await self._fetch("GET", path, idempotent=False))
 
     async def notebook(
-        self, experiment: str, owner: str, name: str, version: int | None = None
+        self,
+        experiment: str,
+        owner: str,
+        name: str,
+        version: int | None = None,
+        token: str | None = None,
     ) -> dict[str, Any]:
         params = {"version": str(version)} if version is not None else None
         path = f"/experiments/{_seg(experiment)}/notebooks/{_seg(owner)}/{_seg(name)}"
-        return dict(await self._fetch("GET", path, params=params))
+        return dict(await self._fetch("GET", path, params=params, token=token))
 
     async def versions(
-        self, experiment: str, owner: str, name: str, page: Page = FIRST_PAGE
+        self,
+        experiment: str,
+        owner: str,
+        name: str,
+        page: Page = FIRST_PAGE,
+        token: str | None = None,
     ) -> dict[str, Any]:
         path = f"/experiments/{_seg(experiment)}/notebooks/{_seg(owner)}/{_seg(name)}/versions"
-        return dict(await self._fetch("GET", path, params=page.params()))
+        return dict(await self._fetch("GET", path, params=page.params(), token=token))
 
 
 def _json(r: requests.Response) -> Any:
