@@ -26,6 +26,7 @@ DOCUMENTED = {
     ("submit", "POST"),
     ("submissions", "GET"),
     ("search", "GET"),
+    ("observation", "GET"),
     ("experiments/{code}/notebooks", "GET"),
     ("experiments/{code}/notebooks/{owner}/{name}/versions", "GET"),
     ("open-copy", "POST"),
