@@ -7,6 +7,13 @@ before the day (public), 14 within the last 290 days (proprietary: data are publ
 the observation); none in between, so which ones are public does not change from one day to the
 next. EG078B (the demo's experiment) is long public. A fixed random seed: the same day gives the
 same rows.
+
+Beside them, the archive's real size: 5,000 generated experiments in five series, ``EBnnnA``,
+``ELnnnG``, ``EPnnnF``, ``EXnnnS`` and ``EYnnnR`` (nnn 000-999), one product and one target each,
+observed 800 days to 10 years before the day (public). These are the codes the project's black-box
+checks submit to (their number is the time of day modulo 1000): with the catalogue in force an
+unknown code is refused, and in the archive every experiment a researcher submits to exists.
+Codes beginning ``EZ`` are never seeded: the checks take ``EZnnnQ`` as a code nobody knows.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ DID_BASE = "ivo://evn.jive/archive"
 MJD_ZERO = dt.date(1858, 11, 17)
 RANDOM_SEED = 15
 RECENT, OLD = 14, 26  # experiments within the last 290 days, and 430 days or more ago
+SERIES = (("EB", "A"), ("EL", "G"), ("EP", "F"), ("EX", "S"), ("EY", "R"))
 
 # (name, RA, Dec), degrees, ICRS
 SOURCES = (
@@ -100,6 +108,20 @@ def experiments(rng: random.Random) -> list[tuple[str, int, list[tuple[str, floa
         ago = rng.randint(3, 290) if i < recent else rng.randint(430, 4400)
         out.append((code, ago, rng.sample(pool, rng.choice((1, 1, 2, 2, 3)))))
     out.sort(key=lambda e: -e[1])  # oldest first, as an archive lists them
+    return out + _series({code for code, _, _ in out})
+
+
+def _series(taken: set[str]) -> list[tuple[str, int, list[tuple[str, float, float]]]]:
+    """The generated series (after the hand-made experiments, which keep their rows)."""
+    rng = random.Random(RANDOM_SEED + 1)  # noqa: S311 (reproducible synthetic data)
+    out = []
+    for prefix, suffix in SERIES:
+        for n in range(1000):
+            ra, dec = round(rng.uniform(0, 360), 5), round(rng.uniform(-30, 85), 5)
+            ago = rng.randint(800, 3650)
+            code = f"{prefix}{n:03d}{suffix}"
+            if code not in taken:
+                out.append((code, ago, [(j_name(ra, dec), ra, dec)]))
     return out
 
 
@@ -111,11 +133,13 @@ def rows(today: dt.date, product_base: str) -> list[dict]:
     """The ObsCore rows (as dicts) for ``today``; ``product_base`` + ``product`` is access_url."""
     rng = random.Random(RANDOM_SEED)  # noqa: S311 (reproducible synthetic data)
     out = []
-    for code, ago, targets in experiments(rng):
+    for index, (code, ago, targets) in enumerate(experiments(rng)):
         start = _mjd(today) - ago + round(rng.uniform(0.3, 0.7), 5)
         end = round(start + rng.uniform(0.2, 0.55), 5)
         public_from = MJD_ZERO + dt.timedelta(days=int(end) + EMBARGO_DAYS)
-        for i in range(max(len(targets), rng.randint(1, 3))):
+        showcase = index < RECENT + OLD  # the series have one product each
+        products = max(len(targets), rng.randint(1, 3)) if showcase else 1
+        for i in range(products):
             name, ra, dec = targets[i % len(targets)]
             product = f"{code}/{code.lower()}_1_1.IDI{i + 1}"
             out.append(
