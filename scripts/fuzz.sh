@@ -98,6 +98,12 @@ checks.positive_data_acceptance.enabled = false
 # since after until is refused (400), a rule between two parameters that no schema can state:
 # until is left out, since is fuzzed alone
 "query.until" = ""
+# the cone is all three of ra, dec and radius or none (400 otherwise), another rule between
+# parameters: left out here; service/tests/test_index_catalogue_params.py fuzzes the three
+# against the document with Hypothesis
+"query.ra" = ""
+"query.dec" = ""
+"query.radius" = ""
 TOML
 
 echo "fuzzing $service (seed $seed, at most ${max_time} s, $max_examples examples per operation; submissions into $FUZZ_CODE)"

@@ -84,8 +84,21 @@ class WebhookHandler(BaseHandler):
             why = "not a push" if event != "push" else "not an experiment's repository"
             self.write_json({"message": f"ignored: {why} ({event or 'no event'})"}, 202)
             return
-        self.indexer.schedule(experiment)
+        self.indexer.pushed(experiment, _pushed_commits(payload))
         self.write_json({"message": f"reindex of {experiment} scheduled"}, 202)
+
+
+def _pushed_commits(payload: object) -> list[str] | None:
+    """The ids of the commits a push carried; None unless Gitea listed them all."""
+    commits = payload.get("commits") if isinstance(payload, dict) else None
+    if not isinstance(commits, list) or not commits:
+        return None
+    ids = [c.get("id") for c in commits if isinstance(c, dict)]
+    total = payload.get("total_commits", len(commits)) if isinstance(payload, dict) else None
+    named = [i for i in ids if isinstance(i, str) and i]
+    if total != len(commits) or len(named) != len(commits):
+        return None  # a long push is listed in part: read the repository
+    return named
 
 
 def _pushed_repo(payload: object, org: str) -> str | None:

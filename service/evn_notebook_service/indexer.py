@@ -14,6 +14,7 @@ import os
 import socket
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -39,6 +40,7 @@ LEASE_SECONDS = 600.0  # renewed after every repository
 SETTLE_SECONDS = 1.0  # a burst of webhooks for one repository becomes one reindex
 CHECK_SECONDS = 2.0  # how often the loop looks for a deleted index file
 REPOS_AT_ONCE = 3  # repositories a reconcile reads at once (their Gitea calls share one limit)
+WRITTEN_KEPT = 4096  # commits this process wrote through, remembered for their webhooks
 
 
 def observation_row(obs: Observation) -> tuple[dict[str, Any], str]:
@@ -73,7 +75,11 @@ class Indexer:
         # (the Archive shares these locks), so a reindex that read Gitea just before a commit
         # cannot replace the rows that commit's write-through wrote
         self.locks = KeyedLocks()
-        self._pending: dict[str, None] = {}  # an ordered set of repositories to reindex
+        # repositories to reindex, in order, each with the commits its pushes announced
+        # (None: a push that did not say, or one that must be read whatever it carried)
+        self._pending: dict[str, set[str] | None] = {}
+        # the commits this process's write-through indexed: a push of only these needs no read
+        self._written: OrderedDict[str, None] = OrderedDict()
         self._wake = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
 
@@ -142,12 +148,27 @@ class Indexer:
             text=text.text,
         )
         await asyncio.to_thread(self.index.put_version, notebook, version)
+        self._written[version.commit] = None  # its webhook has nothing new to tell
+        while len(self._written) > WRITTEN_KEPT:
+            self._written.popitem(last=False)
 
     # --- webhooks ------------------------------------------------------------------------------
 
     def schedule(self, repo: str) -> None:
         """Reindex ``repo`` soon; any number of calls before the reindex starts make one."""
-        self._pending[repo.upper()] = None
+        self.pushed(repo, None)
+
+    def pushed(self, repo: str, commits: Iterable[str] | None) -> None:
+        """A push announced by Gitea's webhook, with the commits it carried (None: unknown).
+        A push of only commits this process wrote through is not read again (each submission
+        used to cost a read of its whole repository, under its lock, a second after the
+        commit); whether it is, is decided when the reindex would start, so a webhook that
+        arrives before the write-through is done is still recognised."""
+        repo = repo.upper()
+        if repo in self._pending and self._pending[repo] is None:
+            return
+        known = self._pending.get(repo) or set()
+        self._pending[repo] = None if commits is None else known | set(commits)
         self._wake.set()
         if self._worker is None or self._worker.done():
             self._worker = asyncio.get_running_loop().create_task(self._work())
@@ -159,7 +180,10 @@ class Indexer:
             self._wake.clear()
             while self._pending:
                 repo = next(iter(self._pending))
-                del self._pending[repo]  # a push from now on schedules it again
+                commits = self._pending.pop(repo)  # a push from now on schedules it again
+                if commits and all(c in self._written for c in commits):
+                    log.info("push already indexed", extra={"fields": {"experiment": repo}})
+                    continue  # the write-through indexed these commits
                 await self._guarded(self.reindex_repo(repo), "reindex", repo)
 
     @staticmethod

@@ -252,6 +252,52 @@ def test_gitea_delivers_a_push_and_the_service_reindexes(
         assert '"reindexed"' in svc.logs()
 
 
+@pytest.mark.stack
+def test_a_push_of_its_own_commit_is_not_read_again_another_one_is(
+    stack: dict[str, str],
+    service_logs: Path,
+    index_url: str,
+    token: Callable[..., str],
+    code: str,
+    gitea: GiteaInspector,
+    org_hook: Callable[[str], None],
+) -> None:
+    """Each submission used to cost a reindex (its whole repository read from Gitea, under the
+    experiment's lock) a second after its commit, when Gitea's webhook announced it; the
+    write-through had indexed it already. A commit made past the service is still read."""
+    with _service(
+        stack, service_logs, "own-push", index_url, EVN_SERVICE_WEBHOOK_SECRET=SECRET
+    ) as svc:
+        org_hook(svc.url + HOOK)
+        made = submit(svc.url, code, token(), body(name="own.ipynb"))
+        assert made.status_code == 201, made.text
+        own = [x for x in svc.logs().splitlines() if "push already indexed" in x and code in x]
+        _until(lambda: own or [x for x in svc.logs().splitlines()
+                               if "push already indexed" in x and code in x], 60)  # fmt: skip
+        assert not [x for x in svc.logs().splitlines() if '"reindexed"' in x and code in x]
+        content = base64.b64encode(b"elsewhere\n").decode()
+        r = gitea.session.post(
+            f"{gitea.url}/api/v1/repos/{gitea.org}/{code}/contents",
+            json={"files": [{"operation": "create", "path": "NOTES.md", "content": content}],
+                  "message": "a commit the service did not make"},
+            timeout=60,
+        )  # fmt: skip
+        assert r.status_code == 201, r.text
+        _until(lambda: [x for x in svc.logs().splitlines() if '"reindexed"' in x and code in x], 60)
+
+
+def test_a_push_listed_in_part_or_without_commits_is_read() -> None:
+    from evn_notebook_service.hooks import _pushed_commits
+
+    one = {"id": "a" * 40}
+    assert _pushed_commits({"commits": [one], "total_commits": 1}) == ["a" * 40]
+    assert _pushed_commits({"commits": [one]}) == ["a" * 40]
+    assert _pushed_commits({"commits": [one], "total_commits": 30}) is None  # truncated
+    assert _pushed_commits({"commits": []}) is None
+    assert _pushed_commits({"commits": [{"id": 5}]}) is None
+    assert _pushed_commits({}) is None
+
+
 def test_a_burst_of_webhooks_for_one_repository_is_one_reindex() -> None:
     class Counting(Indexer):
         async def reindex_repo(self, experiment: str) -> int:
