@@ -40,7 +40,7 @@ async def test_every_other_route_answers_503_with_the_problem(
     jp_fetch, jp_serverapp, jp_base_url, bad
 ):
     routes = registered(jp_serverapp, jp_base_url)
-    assert len(routes) == 15  # loaded: all routes are there, none 404s
+    assert len(routes) == 16  # loaded: all routes are there, none 404s
     for path, method in routes:
         if path == "status":
             continue
