@@ -75,6 +75,14 @@ def alive(state: dict, name: str) -> int | None:
     return None
 
 
+def _alive_again(state: dict, name: str) -> bool:
+    """A second look a second later: a process that replaces itself while starting (DaCHS
+    re-executes itself to raise its file limits) shows no command line for a moment, and once
+    a fresh CI run took that moment for its exit."""
+    time.sleep(1.0)
+    return alive(state, name) is not None
+
+
 def start(state: dict, name: str, cmd: list[str], *, env: dict, cwd: Path, marker: str) -> int:
     paths.LOGS.mkdir(parents=True, exist_ok=True)
     log = open(paths.LOGS / f"{name}.log", "ab")
@@ -129,7 +137,7 @@ def wait_ready(name: str, ready: Callable[[], bool], state: dict, timeout: float
     start_t = time.monotonic()
     last = start_t
     while not ready():
-        if alive(state, name) is None:
+        if alive(state, name) is None and not _alive_again(state, name):
             raise RuntimeError(f"{name} exited while starting; see {paths.LOGS / (name + '.log')}")
         now = time.monotonic()
         if now - start_t > timeout:
