@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from .commitbody import git_blob_sha
 from .config import ServiceConfig
 from .contract import RuleError, experiment_code
 from .errors import CatalogueUnavailable, GiteaResponseError
@@ -149,6 +150,10 @@ class Indexer:
         )
         await asyncio.to_thread(self.index.put_version, notebook, version)
         self._written[version.commit] = None  # its webhook has nothing new to tell
+        # a later reindex of the repository (a commit made past the service, the reconcile)
+        # takes this text by the notebook's blob id instead of reading and parsing the notebook
+        # again: for a 20 MB notebook that was 40 MB or more, beside whatever else ran
+        self.reader.texts.put(await asyncio.to_thread(git_blob_sha, sub.notebook), text)
         while len(self._written) > WRITTEN_KEPT:
             self._written.popitem(last=False)
 

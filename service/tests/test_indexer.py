@@ -423,6 +423,43 @@ def test_a_crash_between_the_commit_and_the_index_loses_nothing_after_a_reconcil
     )
 
 
+@pytest.mark.stack
+def test_a_reindex_takes_the_text_of_a_notebook_it_wrote_through_without_reading_it(
+    stack: dict[str, str], index_url: str, code: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reindex after a submission (a commit made past the service, the reconcile) read and
+    parsed every latest notebook again for its text; the write-through's text is now kept by
+    the notebook's blob id. A notebook the process never wrote is still read."""
+    config = _config(stack, monkeypatch)
+    read: list[str] = []
+
+    class Counting(GiteaClient):
+        async def raw(self, repo: str, path: str, ref: str | None = None) -> bytes | None:
+            read.append(path)
+            return await super().raw(repo, path, ref)
+
+    async def run() -> None:
+        index = Index(index_url)
+        try:
+            await asyncio.to_thread(index.migrate)
+            indexer = Indexer(config, Counting(config), index)
+            archive = Archive(config, indexer.gitea, indexer=indexer)
+            who = Identity(sub=str(uuid.uuid4()), username="demo", name="Demo", email="d@x.org")
+            raw = bytearray(json.dumps(body(name="kept.ipynb")).encode())
+            sub = parse_submission([raw], config.max_notebook_bytes)
+            await archive.submit(who, code, "demo", sub, str(uuid.uuid4()))
+            read.clear()
+            assert await indexer.reindex_repo(code) == 1
+            assert "demo/kept/kept.ipynb" not in read, read
+            fresh = Indexer(config, Counting(config), index)  # another process: reads it
+            assert await fresh.reindex_repo(code) == 1
+            assert "demo/kept/kept.ipynb" in read
+        finally:
+            index.dispose()
+
+    asyncio.run(run())
+
+
 # --- legacy ----------------------------------------------------------------------------------
 
 
