@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from .config import ServiceConfig
 from .errors import CatalogueUnavailable, UnknownExperiment
+from .index.experiments import iso  # one spelling of times: the API's and the index's
 from .logs import log
 from .suggest import close_codes
 
@@ -43,11 +44,6 @@ RELEASE_COLUMN = "obs_release_date"
 COLUMNS = "obs_id, target_name, s_ra, s_dec, t_min, t_max, obs_publisher_did, access_url"
 
 T = TypeVar("T")
-
-
-def iso(moment: datetime) -> str:
-    """ISO 8601 in UTC with ``Z``, to the second (as the API and the index spell times)."""
-    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
